@@ -1,0 +1,5 @@
+export * from "./arch.js";
+export * from "./tables.js";
+export * from "./errno.js";
+export * from "./capabilities.js";
+export * from "./multiplex.js";
