@@ -1,0 +1,212 @@
+/**
+ * Commands over raw classic-BPF seccomp programs (`struct sock_filter` arrays
+ * in host byte order, as written by libseccomp's seccomp_export_bpf):
+ *
+ * - `syscage disasm FILE [--arch A]`   readable assembly
+ * - `syscage verify FILE [--json]`     the kernel's load-time checks
+ * - `syscage emulate FILE --arch A (--syscall NAME | --nr N) [--args …] [--ip N] [--quiet] [--json]`
+ *   run the program on one syscall, exactly as the kernel would
+ */
+import type { Command } from "commander";
+import { getAbi, parseAbi, type AbiName } from "../../abi/arch.js";
+import { resolveSyscall } from "../../abi/tables.js";
+import { SyscageError } from "../../errors.js";
+import { formatAction } from "../../bpf/actions.js";
+import { readProgramFile } from "../../bpf/codec.js";
+import { disassemble, formatInsn } from "../../bpf/disasm.js";
+import { interpret, type SeccompData } from "../../bpf/interpret.js";
+import { assertValid, verify } from "../../bpf/verify.js";
+import { printJson } from "../output.js";
+
+interface DisasmOpts {
+  arch?: string;
+}
+
+interface VerifyOpts {
+  json?: boolean;
+}
+
+interface EmulateOpts {
+  arch: string;
+  syscall?: string;
+  nr?: string;
+  args?: string;
+  ip?: string;
+  quiet?: boolean;
+  json?: boolean;
+}
+
+const U64_MAX = (1n << 64n) - 1n;
+
+/**
+ * Parse a u64 option value: decimal, 0x hex, or a negative decimal taken as
+ * its 64-bit two's complement (-1 → 0xffffffffffffffff). Exact (BigInt).
+ */
+export function parseU64(text: string, option: string): bigint {
+  const t = text.trim();
+  let v: bigint;
+  if (/^0x[0-9a-f]+$/i.test(t)) v = BigInt(t);
+  else if (/^[0-9]+$/.test(t)) v = BigInt(t);
+  else if (/^-[0-9]+$/.test(t)) {
+    v = BigInt(t);
+    if (v < -(1n << 63n)) throw new SyscageError("BAD_VALUE", `${option}: "${text}" is below -2^63 and does not fit in 64 bits.`);
+    return BigInt.asUintN(64, v);
+  } else {
+    throw new SyscageError("BAD_VALUE", `${option}: "${text}" is not a number; write decimal (42), hex (0x2a) or a negative decimal (-1).`);
+  }
+  if (v > U64_MAX) throw new SyscageError("BAD_VALUE", `${option}: "${text}" does not fit in 64 bits (max 0xffffffffffffffff).`);
+  return v;
+}
+
+/** Parse `--args a0,a1,…` (at most six u64 values). */
+export function parseArgs(text: string): bigint[] {
+  const parts = text.split(",");
+  if (parts.length > 6) {
+    throw new SyscageError("BAD_VALUE", `--args: ${parts.length} values given; a syscall has at most 6 arguments.`);
+  }
+  return parts.map((p, i) => {
+    if (p.trim() === "") throw new SyscageError("BAD_VALUE", `--args: argument ${i} is empty in "${text}"; separate values with commas, e.g. --args 3,0x10,-1.`);
+    return parseU64(p, `--args (argument ${i})`);
+  });
+}
+
+/** Parse `--nr N`: the int seccomp_data.nr (decimal, hex, or negative like -1). */
+function parseNr(text: string): number {
+  const t = text.trim();
+  if (/^-[0-9]+$/.test(t)) {
+    const n = Number(t);
+    if (n >= -0x80000000) return n >>> 0;
+  } else if (/^(?:0x[0-9a-f]+|[0-9]+)$/i.test(t)) {
+    const n = Number(t);
+    if (Number.isSafeInteger(n) && n <= 0xffffffff) return n;
+  } else {
+    throw new SyscageError("BAD_VALUE", `--nr: "${text}" is not a syscall number; write decimal (59), hex (0x3b) or -1.`);
+  }
+  throw new SyscageError("BAD_VALUE", `--nr: "${text}" does not fit in seccomp_data.nr (32 bits).`);
+}
+
+function hex32(v: number): string {
+  return `0x${(v >>> 0).toString(16).padStart(8, "0")}`;
+}
+
+function runDisasm(file: string, opts: DisasmOpts): void {
+  const arch: AbiName | undefined = opts.arch !== undefined ? parseAbi(opts.arch) : undefined;
+  const insns = readProgramFile(file);
+  process.stdout.write(disassemble(insns, arch !== undefined ? { arch } : {}));
+}
+
+function runVerify(file: string, opts: VerifyOpts): void {
+  const insns = readProgramFile(file);
+  const findings = verify(insns);
+  if (opts.json === true) {
+    printJson({ file, valid: findings.length === 0, instructions: insns.length, findings });
+  } else if (findings.length === 0) {
+    process.stdout.write(`${file}: valid (${insns.length} instructions)\n`);
+  } else {
+    for (const f of findings) process.stdout.write(`${file}: instruction ${f.index}: ${f.rule}: ${f.message}\n`);
+  }
+  if (findings.length > 0) process.exitCode = 1;
+}
+
+function runEmulate(file: string, opts: EmulateOpts): void {
+  const abiName = parseAbi(opts.arch);
+  const abi = getAbi(abiName);
+  if (opts.syscall !== undefined && opts.nr !== undefined) {
+    throw new SyscageError("BAD_USAGE", "give either --syscall NAME or --nr N, not both.");
+  }
+  let nr: number;
+  if (opts.syscall !== undefined) nr = resolveSyscall(abiName, opts.syscall.trim());
+  else if (opts.nr !== undefined) nr = parseNr(opts.nr);
+  else throw new SyscageError("BAD_USAGE", "say which syscall to emulate: --syscall NAME (e.g. --syscall openat) or --nr N.");
+  const args = opts.args !== undefined ? parseArgs(opts.args) : [];
+  while (args.length < 6) args.push(0n);
+  const ip = opts.ip !== undefined ? parseU64(opts.ip, "--ip") : 0n;
+
+  const insns = readProgramFile(file);
+  assertValid(insns, file);
+  const data: SeccompData = { nr, arch: abi.auditArch, instructionPointer: ip, args };
+  const r = interpret(insns, data, abi.endian, { trace: true });
+  const trace = r.trace ?? [];
+
+  if (opts.json === true) {
+    printJson({
+      action: r.action.action,
+      data: r.action.data,
+      ret: r.ret,
+      steps: r.steps,
+      trace: trace.map((s) => ({ pc: s.pc, insn: formatInsn(s.insn, s.pc, insns.length), a: s.a, x: s.x })),
+    });
+    return;
+  }
+  const lines = [formatAction(r.action)];
+  if (opts.quiet !== true) {
+    const width = String(insns.length - 1).length;
+    for (const s of trace) {
+      const text = formatInsn(s.insn, s.pc, insns.length);
+      lines.push(`  ${String(s.pc).padStart(width)}: ${text.padEnd(28)} A=${hex32(s.a)} X=${hex32(s.x)}`);
+    }
+    lines.push(`${r.steps} instructions executed, returned ${hex32(r.ret)}`);
+  }
+  process.stdout.write(lines.join("\n") + "\n");
+}
+
+/** Add `disasm`, `verify` and `emulate` to the program. */
+export function register(program: Command): void {
+  program
+    .command("disasm")
+    .description("print a raw seccomp BPF program (struct sock_filter array, host byte order) as readable assembly")
+    .argument("<file>", "raw BPF program file (8 bytes per instruction)")
+    .option("--arch <abi>", "ABI to assume when the program has no arch check: names syscall numbers and argument halves (e.g. x86_64, aarch64)")
+    .addHelpText(
+      "after",
+      `
+Jump targets are labels L<index>; comments name the seccomp_data field a load
+reads, the AUDIT_ARCH a constant is, syscalls (when the arch on that path is
+known) and the action a ret returns. The output assembles back bit-exactly.
+
+Example:
+  syscage disasm filter.bpf --arch x86_64`,
+    )
+    .action((file: string, opts: DisasmOpts) => runDisasm(file, opts));
+
+  program
+    .command("verify")
+    .description("check a raw seccomp BPF program with the kernel's load-time rules (bpf_check_classic + seccomp_check_filter)")
+    .argument("<file>", "raw BPF program file (8 bytes per instruction)")
+    .option("--json", "print {file, valid, instructions, findings} as JSON")
+    .addHelpText(
+      "after",
+      `
+Prints "FILE: valid (N instructions)" and exits 0, or one line per problem
+"FILE: instruction I: RULE: MESSAGE" and exits 1. The first problem listed is
+the one the kernel would fail on (EINVAL).`,
+    )
+    .action((file: string, opts: VerifyOpts) => runVerify(file, opts));
+
+  program
+    .command("emulate")
+    .description("run a raw seccomp BPF program on one syscall, exactly as the kernel would, and print the action")
+    .argument("<file>", "raw BPF program file (8 bytes per instruction)")
+    .requiredOption("--arch <abi>", "ABI of the syscall: sets seccomp_data.arch and byte order (e.g. x86_64, x86, x32, aarch64, s390x)")
+    .option("--syscall <name>", "syscall by name, numbered for --arch (e.g. openat)")
+    .option("--nr <n>", "syscall number as seen in seccomp_data.nr (decimal, 0x hex, or -1)")
+    .option(
+      "--args <list>",
+      "up to 6 comma-separated u64 arguments; decimal, 0x hex, or negative decimal meaning 64-bit two's complement (-1 = 0xffffffffffffffff); missing ones are 0",
+    )
+    .option("--ip <n>", "instruction pointer (u64, same syntax as --args; default 0)")
+    .option("--quiet", "print only the action")
+    .option("--json", "print {action, data, ret, steps, trace} as JSON")
+    .addHelpText(
+      "after",
+      `
+The first line is the action: ALLOW, ERRNO(1), KILL_PROCESS, KILL_THREAD,
+TRAP(n), TRACE(n), LOG or USER_NOTIF; then the executed instructions with A and
+X after each. The program is verified first; an invalid program is an error.
+
+Examples:
+  syscage emulate filter.bpf --arch x86_64 --syscall openat --args -100,0x7ffd0000,0
+  syscage emulate filter.bpf --arch x32 --nr 0x40000002 --quiet`,
+    )
+    .action((file: string, opts: EmulateOpts) => runEmulate(file, opts));
+}

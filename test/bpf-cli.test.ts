@@ -1,0 +1,129 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { encodeProgram } from "../src/bpf/codec.js";
+import { jumpIf, loadAbs, ret, retA, type Insn } from "../src/bpf/insn.js";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const DIR = mkdtempSync(join(tmpdir(), "syscage-bpf-cli-"));
+
+function file(name: string, p: readonly Insn[] | Uint8Array): string {
+  const f = join(DIR, name);
+  writeFileSync(f, p instanceof Uint8Array ? p : encodeProgram(p));
+  return f;
+}
+
+function run(...args: string[]): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], { cwd: ROOT, encoding: "utf8" });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** One line on stderr, `syscage: …`, no stack trace. */
+function assertOneLineError(r: { code: number | null; err: string; out: string }, re: RegExp): void {
+  assert.equal(r.code, 1, r.err);
+  const lines = r.err.trimEnd().split("\n");
+  assert.equal(lines.length, 1, r.err);
+  assert.match(lines[0]!, /^syscage: /);
+  assert.match(lines[0]!, re);
+  assert.doesNotMatch(r.err, /\n\s+at /);
+}
+
+const X86_64 = 0xc000003e;
+const FILTER = file("filter.bpf", [
+  loadAbs(4),
+  jumpIf("jeq", X86_64, 0, 3),
+  loadAbs(0),
+  jumpIf("jeq", 59, 1, 0),
+  ret(0x7fff0000),
+  ret(0x50001),
+]);
+// ALLOW when the word at offset 16 is 1: the high half of args[0] on big-endian ABIs.
+const ARG_WORD16 = file("arg16.bpf", [loadAbs(16), jumpIf("jeq", 1, 0, 1), ret(0x7fff0000), ret(0x80000000)]);
+// ALLOW when the word at offset 20 is 0xffffffff.
+const ARG_WORD20 = file("arg20.bpf", [loadAbs(20), jumpIf("jeq", 0xffffffff, 0, 1), ret(0x7fff0000), ret(0)]);
+const INVALID = file("invalid.bpf", [loadAbs(0), loadAbs(2), retA()]);
+const TRUNCATED = file("truncated.bpf", new Uint8Array(13));
+const EMPTY = file("empty.bpf", new Uint8Array(0));
+
+test("verify: valid program → 'FILE: valid (N instructions)', exit 0", () => {
+  const r = run("verify", FILTER);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, `${FILTER}: valid (6 instructions)\n`);
+});
+
+test("verify: invalid program → one line per finding, exit 1", () => {
+  const r = run("verify", INVALID);
+  assert.equal(r.code, 1);
+  assert.match(r.out, new RegExp(`^${INVALID.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: instruction 1: seccomp-load: `));
+  assert.equal(r.out.trimEnd().split("\n").length, 1);
+});
+
+test("verify --json", () => {
+  const r = run("verify", INVALID, "--json");
+  assert.equal(r.code, 1);
+  const j = JSON.parse(r.out) as { valid: boolean; instructions: number; findings: { index: number; rule: string }[] };
+  assert.equal(j.valid, false);
+  assert.equal(j.instructions, 3);
+  assert.deepEqual(
+    j.findings.map((f) => [f.index, f.rule]),
+    [[1, "seccomp-load"]],
+  );
+});
+
+test("truncated, empty and missing files: one clear line, exit 1", () => {
+  assertOneLineError(run("verify", TRUNCATED), /13 bytes.*multiple of 8/);
+  assertOneLineError(run("disasm", EMPTY), /empty/);
+  assertOneLineError(run("emulate", join(DIR, "nope.bpf"), "--arch", "x86_64", "--nr", "1"), /nope\.bpf: no such file/);
+});
+
+test("disasm prints labels and comments; --arch names syscalls", () => {
+  const r = run("disasm", FILTER);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^ {6}jeq #0xc000003e, L2, L5 +; AUDIT_ARCH_X86_64$/m);
+  assert.match(r.out, /^L5: {3}ret #0x50001 +; ERRNO\(1\)$/m);
+  const noArch = file("noarch.bpf", [loadAbs(0), jumpIf("jeq", 59, 0, 1), ret(0x50001), ret(0x7fff0000)]);
+  assert.match(run("disasm", noArch, "--arch", "x86_64").out, /jeq #59, L2, L3 +; execve/);
+});
+
+test("emulate: action first, then the steps; --quiet; --json", () => {
+  const r = run("emulate", FILTER, "--arch", "x86_64", "--syscall", "execve");
+  assert.equal(r.code, 0, r.err);
+  const lines = r.out.trimEnd().split("\n");
+  assert.equal(lines[0], "ERRNO(1)");
+  assert.match(lines[1]!, /0: ld \[4\] +A=0xc000003e X=0x00000000/);
+  assert.equal(run("emulate", FILTER, "--arch", "x86_64", "--nr", "0", "--quiet").out, "ALLOW\n");
+  const j = JSON.parse(run("emulate", FILTER, "--arch", "x86_64", "--nr", "59", "--json").out) as {
+    action: string;
+    data: number;
+    ret: number;
+    steps: number;
+    trace: { pc: number; a: number }[];
+  };
+  assert.deepEqual([j.action, j.data, j.ret, j.steps], ["ERRNO", 1, 0x50001, 5]);
+  assert.deepEqual(
+    j.trace.map((s) => s.pc),
+    [0, 1, 2, 3, 5],
+  );
+  // The i386 arch fails the x86_64 check and falls to ERRNO(1) as written.
+  assert.equal(run("emulate", FILTER, "--arch", "x86", "--nr", "0", "--quiet").out, "ERRNO(1)\n");
+});
+
+test("emulate: u64 args exact, byte order from the ABI, negative = two's complement", () => {
+  assert.equal(run("emulate", ARG_WORD16, "--arch", "s390x", "--nr", "1", "--args", "0x100000000", "--quiet").out, "ALLOW\n");
+  assert.equal(run("emulate", ARG_WORD16, "--arch", "x86_64", "--nr", "1", "--args", "0x100000000", "--quiet").out, "KILL_PROCESS\n");
+  assert.equal(run("emulate", ARG_WORD20, "--arch", "x86_64", "--nr", "1", "--args", "-1", "--quiet").out, "ALLOW\n");
+  assert.equal(run("emulate", ARG_WORD20, "--arch", "x86_64", "--nr", "1", "--args", "18446744069414584320", "--quiet").out, "ALLOW\n");
+});
+
+test("emulate errors: unknown arch, unknown syscall, bad args, too many args, invalid program", () => {
+  assertOneLineError(run("emulate", FILTER, "--arch", "x86_65", "--nr", "1"), /unknown architecture "x86_65"/);
+  assertOneLineError(run("emulate", FILTER, "--arch", "x86_64", "--syscall", "execv"), /unknown syscall "execv".*execve/);
+  assertOneLineError(run("emulate", FILTER, "--arch", "x86_64", "--nr", "1", "--args", "1,zz"), /--args.*"zz"/);
+  assertOneLineError(run("emulate", FILTER, "--arch", "x86_64", "--nr", "1", "--args", "1,2,3,4,5,6,7"), /at most 6/);
+  assertOneLineError(run("emulate", FILTER, "--arch", "x86_64", "--nr", "1", "--args", "0x1ffffffffffffffff"), /64 bits/);
+  assertOneLineError(run("emulate", INVALID, "--arch", "x86_64", "--nr", "1"), /instruction 1: seccomp-load/);
+});
