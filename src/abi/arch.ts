@@ -49,6 +49,12 @@ export interface Abi {
   /** Size in bits of `long` in user space for this ABI. */
   readonly wordBits: 32 | 64;
   /**
+   * Width of the argument registers whose values `seccomp_data.args` holds:
+   * 64 on every ABI that runs with 64-bit registers (including x32 and MIPS
+   * n32, whose `long` is 32 bits), 32 on the 32-bit ABIs.
+   */
+  readonly argBits: 32 | 64;
+  /**
    * Added to every table number to get the value in `seccomp_data.nr`:
    * 0x40000000 for x32, 4000/5000/6000 for MIPS o32/n64/n32, 0 elsewhere.
    */
@@ -90,29 +96,29 @@ function audit(em: number, bits64: boolean, le: boolean, n32 = false): number {
 export const X32_SYSCALL_BIT = 0x40000000;
 
 const DEFS: readonly Abi[] = [
-  { name: "x86", auditArch: audit(EM.I386, false, true), auditArchName: "AUDIT_ARCH_I386", endian: "little", wordBits: 32, nrOffset: 0, scmpName: "SCMP_ARCH_X86", systemdName: "x86", goName: "386" },
-  { name: "x86_64", auditArch: audit(EM.X86_64, true, true), auditArchName: "AUDIT_ARCH_X86_64", endian: "little", wordBits: 64, nrOffset: 0, scmpName: "SCMP_ARCH_X86_64", systemdName: "x86-64", goName: "amd64" },
-  { name: "x32", auditArch: audit(EM.X86_64, true, true), auditArchName: "AUDIT_ARCH_X86_64", endian: "little", wordBits: 32, nrOffset: X32_SYSCALL_BIT, scmpName: "SCMP_ARCH_X32", systemdName: "x32", goName: "amd64p32" },
-  { name: "arm", auditArch: audit(EM.ARM, false, true), auditArchName: "AUDIT_ARCH_ARM", endian: "little", wordBits: 32, nrOffset: 0, scmpName: "SCMP_ARCH_ARM", systemdName: "arm", goName: "arm" },
-  { name: "aarch64", auditArch: audit(EM.AARCH64, true, true), auditArchName: "AUDIT_ARCH_AARCH64", endian: "little", wordBits: 64, nrOffset: 0, scmpName: "SCMP_ARCH_AARCH64", systemdName: "arm64", goName: "arm64" },
-  { name: "loongarch64", auditArch: audit(EM.LOONGARCH, true, true), auditArchName: "AUDIT_ARCH_LOONGARCH64", endian: "little", wordBits: 64, nrOffset: 0, scmpName: "SCMP_ARCH_LOONGARCH64", systemdName: "loongarch64", goName: "loong64" },
-  { name: "m68k", auditArch: audit(EM.M68K, false, false), auditArchName: "AUDIT_ARCH_M68K", endian: "big", wordBits: 32, nrOffset: 0, scmpName: "SCMP_ARCH_M68K", systemdName: "m68k" },
-  { name: "mips", auditArch: audit(EM.MIPS, false, false), auditArchName: "AUDIT_ARCH_MIPS", endian: "big", wordBits: 32, nrOffset: 4000, scmpName: "SCMP_ARCH_MIPS", systemdName: "mips", goName: "mips" },
-  { name: "mipsel", auditArch: audit(EM.MIPS, false, true), auditArchName: "AUDIT_ARCH_MIPSEL", endian: "little", wordBits: 32, nrOffset: 4000, scmpName: "SCMP_ARCH_MIPSEL", systemdName: "mips-le", goName: "mipsle" },
-  { name: "mips64", auditArch: audit(EM.MIPS, true, false), auditArchName: "AUDIT_ARCH_MIPS64", endian: "big", wordBits: 64, nrOffset: 5000, scmpName: "SCMP_ARCH_MIPS64", systemdName: "mips64", goName: "mips64" },
-  { name: "mipsel64", auditArch: audit(EM.MIPS, true, true), auditArchName: "AUDIT_ARCH_MIPSEL64", endian: "little", wordBits: 64, nrOffset: 5000, scmpName: "SCMP_ARCH_MIPSEL64", systemdName: "mips64-le", goName: "mips64le" },
-  { name: "mips64n32", auditArch: audit(EM.MIPS, true, false, true), auditArchName: "AUDIT_ARCH_MIPS64N32", endian: "big", wordBits: 32, nrOffset: 6000, scmpName: "SCMP_ARCH_MIPS64N32", systemdName: "mips64-n32", goName: "mips64p32" },
-  { name: "mipsel64n32", auditArch: audit(EM.MIPS, true, true, true), auditArchName: "AUDIT_ARCH_MIPSEL64N32", endian: "little", wordBits: 32, nrOffset: 6000, scmpName: "SCMP_ARCH_MIPSEL64N32", systemdName: "mips64-le-n32", goName: "mips64p32le" },
-  { name: "parisc", auditArch: audit(EM.PARISC, false, false), auditArchName: "AUDIT_ARCH_PARISC", endian: "big", wordBits: 32, nrOffset: 0, scmpName: "SCMP_ARCH_PARISC", systemdName: "parisc" },
-  { name: "parisc64", auditArch: audit(EM.PARISC, true, false), auditArchName: "AUDIT_ARCH_PARISC64", endian: "big", wordBits: 64, nrOffset: 0, scmpName: "SCMP_ARCH_PARISC64", systemdName: "parisc64" },
-  { name: "ppc", auditArch: audit(EM.PPC, false, false), auditArchName: "AUDIT_ARCH_PPC", endian: "big", wordBits: 32, nrOffset: 0, scmpName: "SCMP_ARCH_PPC", systemdName: "ppc", goName: "ppc" },
-  { name: "ppc64", auditArch: audit(EM.PPC64, true, false), auditArchName: "AUDIT_ARCH_PPC64", endian: "big", wordBits: 64, nrOffset: 0, scmpName: "SCMP_ARCH_PPC64", systemdName: "ppc64", goName: "ppc64" },
-  { name: "ppc64le", auditArch: audit(EM.PPC64, true, true), auditArchName: "AUDIT_ARCH_PPC64LE", endian: "little", wordBits: 64, nrOffset: 0, scmpName: "SCMP_ARCH_PPC64LE", systemdName: "ppc64-le", goName: "ppc64le" },
-  { name: "riscv64", auditArch: audit(EM.RISCV, true, true), auditArchName: "AUDIT_ARCH_RISCV64", endian: "little", wordBits: 64, nrOffset: 0, scmpName: "SCMP_ARCH_RISCV64", systemdName: "riscv64", goName: "riscv64" },
-  { name: "s390", auditArch: audit(EM.S390, false, false), auditArchName: "AUDIT_ARCH_S390", endian: "big", wordBits: 32, nrOffset: 0, scmpName: "SCMP_ARCH_S390", systemdName: "s390", goName: "s390" },
-  { name: "s390x", auditArch: audit(EM.S390, true, false), auditArchName: "AUDIT_ARCH_S390X", endian: "big", wordBits: 64, nrOffset: 0, scmpName: "SCMP_ARCH_S390X", systemdName: "s390x", goName: "s390x" },
-  { name: "sh", auditArch: audit(EM.SH, false, true), auditArchName: "AUDIT_ARCH_SHEL", endian: "little", wordBits: 32, nrOffset: 0, scmpName: "SCMP_ARCH_SH", systemdName: "sh" },
-  { name: "sheb", auditArch: audit(EM.SH, false, false), auditArchName: "AUDIT_ARCH_SH", endian: "big", wordBits: 32, nrOffset: 0, scmpName: "SCMP_ARCH_SHEB", systemdName: "sh-be" },
+  { name: "x86", auditArch: audit(EM.I386, false, true), auditArchName: "AUDIT_ARCH_I386", endian: "little", wordBits: 32, argBits: 32, nrOffset: 0, scmpName: "SCMP_ARCH_X86", systemdName: "x86", goName: "386" },
+  { name: "x86_64", auditArch: audit(EM.X86_64, true, true), auditArchName: "AUDIT_ARCH_X86_64", endian: "little", wordBits: 64, argBits: 64, nrOffset: 0, scmpName: "SCMP_ARCH_X86_64", systemdName: "x86-64", goName: "amd64" },
+  { name: "x32", auditArch: audit(EM.X86_64, true, true), auditArchName: "AUDIT_ARCH_X86_64", endian: "little", wordBits: 32, argBits: 64, nrOffset: X32_SYSCALL_BIT, scmpName: "SCMP_ARCH_X32", systemdName: "x32", goName: "amd64p32" },
+  { name: "arm", auditArch: audit(EM.ARM, false, true), auditArchName: "AUDIT_ARCH_ARM", endian: "little", wordBits: 32, argBits: 32, nrOffset: 0, scmpName: "SCMP_ARCH_ARM", systemdName: "arm", goName: "arm" },
+  { name: "aarch64", auditArch: audit(EM.AARCH64, true, true), auditArchName: "AUDIT_ARCH_AARCH64", endian: "little", wordBits: 64, argBits: 64, nrOffset: 0, scmpName: "SCMP_ARCH_AARCH64", systemdName: "arm64", goName: "arm64" },
+  { name: "loongarch64", auditArch: audit(EM.LOONGARCH, true, true), auditArchName: "AUDIT_ARCH_LOONGARCH64", endian: "little", wordBits: 64, argBits: 64, nrOffset: 0, scmpName: "SCMP_ARCH_LOONGARCH64", systemdName: "loongarch64", goName: "loong64" },
+  { name: "m68k", auditArch: audit(EM.M68K, false, false), auditArchName: "AUDIT_ARCH_M68K", endian: "big", wordBits: 32, argBits: 32, nrOffset: 0, scmpName: "SCMP_ARCH_M68K", systemdName: "m68k" },
+  { name: "mips", auditArch: audit(EM.MIPS, false, false), auditArchName: "AUDIT_ARCH_MIPS", endian: "big", wordBits: 32, argBits: 32, nrOffset: 4000, scmpName: "SCMP_ARCH_MIPS", systemdName: "mips", goName: "mips" },
+  { name: "mipsel", auditArch: audit(EM.MIPS, false, true), auditArchName: "AUDIT_ARCH_MIPSEL", endian: "little", wordBits: 32, argBits: 32, nrOffset: 4000, scmpName: "SCMP_ARCH_MIPSEL", systemdName: "mips-le", goName: "mipsle" },
+  { name: "mips64", auditArch: audit(EM.MIPS, true, false), auditArchName: "AUDIT_ARCH_MIPS64", endian: "big", wordBits: 64, argBits: 64, nrOffset: 5000, scmpName: "SCMP_ARCH_MIPS64", systemdName: "mips64", goName: "mips64" },
+  { name: "mipsel64", auditArch: audit(EM.MIPS, true, true), auditArchName: "AUDIT_ARCH_MIPSEL64", endian: "little", wordBits: 64, argBits: 64, nrOffset: 5000, scmpName: "SCMP_ARCH_MIPSEL64", systemdName: "mips64-le", goName: "mips64le" },
+  { name: "mips64n32", auditArch: audit(EM.MIPS, true, false, true), auditArchName: "AUDIT_ARCH_MIPS64N32", endian: "big", wordBits: 32, argBits: 64, nrOffset: 6000, scmpName: "SCMP_ARCH_MIPS64N32", systemdName: "mips64-n32", goName: "mips64p32" },
+  { name: "mipsel64n32", auditArch: audit(EM.MIPS, true, true, true), auditArchName: "AUDIT_ARCH_MIPSEL64N32", endian: "little", wordBits: 32, argBits: 64, nrOffset: 6000, scmpName: "SCMP_ARCH_MIPSEL64N32", systemdName: "mips64-le-n32", goName: "mips64p32le" },
+  { name: "parisc", auditArch: audit(EM.PARISC, false, false), auditArchName: "AUDIT_ARCH_PARISC", endian: "big", wordBits: 32, argBits: 32, nrOffset: 0, scmpName: "SCMP_ARCH_PARISC", systemdName: "parisc" },
+  { name: "parisc64", auditArch: audit(EM.PARISC, true, false), auditArchName: "AUDIT_ARCH_PARISC64", endian: "big", wordBits: 64, argBits: 64, nrOffset: 0, scmpName: "SCMP_ARCH_PARISC64", systemdName: "parisc64" },
+  { name: "ppc", auditArch: audit(EM.PPC, false, false), auditArchName: "AUDIT_ARCH_PPC", endian: "big", wordBits: 32, argBits: 32, nrOffset: 0, scmpName: "SCMP_ARCH_PPC", systemdName: "ppc", goName: "ppc" },
+  { name: "ppc64", auditArch: audit(EM.PPC64, true, false), auditArchName: "AUDIT_ARCH_PPC64", endian: "big", wordBits: 64, argBits: 64, nrOffset: 0, scmpName: "SCMP_ARCH_PPC64", systemdName: "ppc64", goName: "ppc64" },
+  { name: "ppc64le", auditArch: audit(EM.PPC64, true, true), auditArchName: "AUDIT_ARCH_PPC64LE", endian: "little", wordBits: 64, argBits: 64, nrOffset: 0, scmpName: "SCMP_ARCH_PPC64LE", systemdName: "ppc64-le", goName: "ppc64le" },
+  { name: "riscv64", auditArch: audit(EM.RISCV, true, true), auditArchName: "AUDIT_ARCH_RISCV64", endian: "little", wordBits: 64, argBits: 64, nrOffset: 0, scmpName: "SCMP_ARCH_RISCV64", systemdName: "riscv64", goName: "riscv64" },
+  { name: "s390", auditArch: audit(EM.S390, false, false), auditArchName: "AUDIT_ARCH_S390", endian: "big", wordBits: 32, argBits: 32, nrOffset: 0, scmpName: "SCMP_ARCH_S390", systemdName: "s390", goName: "s390" },
+  { name: "s390x", auditArch: audit(EM.S390, true, false), auditArchName: "AUDIT_ARCH_S390X", endian: "big", wordBits: 64, argBits: 64, nrOffset: 0, scmpName: "SCMP_ARCH_S390X", systemdName: "s390x", goName: "s390x" },
+  { name: "sh", auditArch: audit(EM.SH, false, true), auditArchName: "AUDIT_ARCH_SHEL", endian: "little", wordBits: 32, argBits: 32, nrOffset: 0, scmpName: "SCMP_ARCH_SH", systemdName: "sh" },
+  { name: "sheb", auditArch: audit(EM.SH, false, false), auditArchName: "AUDIT_ARCH_SH", endian: "big", wordBits: 32, argBits: 32, nrOffset: 0, scmpName: "SCMP_ARCH_SHEB", systemdName: "sh-be" },
 ];
 
 /** Every ABI, in canonical order. */

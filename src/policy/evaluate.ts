@@ -1,0 +1,140 @@
+/**
+ * The reference meaning of a Policy: a direct, unoptimised interpreter that
+ * says which action a call gets and which rule decided it. The compiler is
+ * tested against this, and `explain` reports from it.
+ */
+import { ABIS, X32_SYSCALL_BIT, type AbiName } from "../abi/arch.js";
+import { errnoNumber } from "../abi/errno.js";
+import { syscallName } from "../abi/tables.js";
+import { SyscageError } from "../errors.js";
+import { ACTION_RANK, type Action, type Condition, type Policy } from "./model.js";
+
+/** The inputs a seccomp filter sees that a policy can depend on. */
+export interface CallData {
+  readonly arch: number;
+  /** As in seccomp_data.nr (an int; -1 and 0xffffffff are the same). */
+  readonly nr: number;
+  readonly args: readonly bigint[];
+}
+
+/** What the policy decides for one call, and why. */
+export interface Decision {
+  readonly action: Action;
+  /** The 32-bit value the filter must return. */
+  readonly ret: number;
+  /** The ABI the call was dispatched to (absent for a bad arch). */
+  readonly abi?: AbiName;
+  /** The syscall name on that ABI, when the tables know the number. */
+  readonly syscall?: string;
+  readonly reason: "rule" | "default" | "unknown" | "badArch";
+  /** Index into policy.rules of the deciding rule (reason "rule"). */
+  readonly rule?: number;
+  readonly origin: string;
+}
+
+const U32 = 0xffffffffn;
+const U64 = (1n << 64n) - 1n;
+
+/** The 32-bit filter return value for an action on an ABI (errno names resolved per ABI). */
+export function actionRet(action: Action, abi: AbiName): number {
+  switch (action.kind) {
+    case "ALLOW":
+      return 0x7fff0000;
+    case "LOG":
+      return 0x7ffc0000;
+    case "NOTIFY":
+      return 0x7fc00000;
+    case "TRACE":
+      return (0x7ff00000 | (action.data & 0xffff)) >>> 0;
+    case "TRAP":
+      return (0x00030000 | (action.data & 0xffff)) >>> 0;
+    case "KILL_THREAD":
+      return 0;
+    case "KILL_PROCESS":
+      return 0x80000000;
+    case "ERRNO": {
+      const n = typeof action.errno === "number" ? action.errno : errnoNumber(abi, action.errno);
+      if (n === undefined) throw new SyscageError("BAD_ERRNO", `errno ${action.errno} does not exist on ${abi}`);
+      return (0x00050000 | n) >>> 0;
+    }
+  }
+}
+
+/**
+ * Does `cond` hold for argument value `arg` on an ABI whose argument
+ * registers are `bits` wide? On 32-bit ABIs only the low 32 bits of the
+ * argument and of the constants take part (docs/semantics.md).
+ */
+export function conditionHolds(cond: Condition, arg: bigint, bits: 32 | 64): boolean {
+  const m = bits === 64 ? U64 : U32;
+  const a = arg & m;
+  const v = cond.value & m;
+  switch (cond.op) {
+    case "EQ":
+      return a === v;
+    case "NE":
+      return a !== v;
+    case "LT":
+      return a < v;
+    case "LE":
+      return a <= v;
+    case "GT":
+      return a > v;
+    case "GE":
+      return a >= v;
+    case "MASKED_EQ":
+      return (a & (cond.mask ?? 0n) & m) === v;
+  }
+}
+
+/**
+ * The configured ABI a (arch, nr) pair belongs to, or undefined for a bad
+ * arch. x86_64 and x32 share AUDIT_ARCH_X86_64: numbers ≥ 0x40000000 are x32
+ * calls. With only x86_64 configured they are bad-arch, except nr = -1 (a
+ * tracer's "skip this call"), which stays with x86_64; with only x32
+ * configured, numbers below 0x40000000 are bad-arch.
+ */
+export function abiForCall(policy: Pick<Policy, "abis">, arch: number, nr: number): AbiName | undefined {
+  const a = arch >>> 0;
+  const cands = policy.abis.filter((n) => ABIS.get(n)!.auditArch === a);
+  if (cands.length === 0) return undefined;
+  const u = nr >>> 0;
+  const has64 = cands.includes("x86_64");
+  const hasX32 = cands.includes("x32");
+  if (has64 && hasX32) return u >= X32_SYSCALL_BIT ? "x32" : "x86_64";
+  if (has64) return u < X32_SYSCALL_BIT || u === 0xffffffff ? "x86_64" : undefined;
+  if (hasX32) return u >= X32_SYSCALL_BIT ? "x32" : undefined;
+  return cands[0];
+}
+
+/** Decide one call exactly as the policy says. */
+export function decide(policy: Policy, call: CallData): Decision {
+  const abi = abiForCall(policy, call.arch, call.nr);
+  if (abi === undefined) {
+    return { action: policy.badArch.action, ret: badArchRet(policy), reason: "badArch", origin: policy.badArch.origin };
+  }
+  const name = syscallName(abi, call.nr >>> 0);
+  if (name === undefined) {
+    return { action: policy.unknown.action, ret: actionRet(policy.unknown.action, abi), abi, reason: "unknown", origin: policy.unknown.origin };
+  }
+  const bits = ABIS.get(abi)!.argBits;
+  let best: number | undefined;
+  policy.rules.forEach((r, i) => {
+    if (r.syscall !== name) return;
+    if (!r.conditions.every((c) => conditionHolds(c, call.args[c.arg] ?? 0n, bits))) return;
+    if (best === undefined || ACTION_RANK[r.action.kind] < ACTION_RANK[policy.rules[best]!.action.kind]) best = i;
+  });
+  if (best === undefined) {
+    return { action: policy.default.action, ret: actionRet(policy.default.action, abi), abi, syscall: name, reason: "default", origin: policy.default.origin };
+  }
+  const rule = policy.rules[best]!;
+  return { action: rule.action, ret: actionRet(rule.action, abi), abi, syscall: name, reason: "rule", rule: best, origin: rule.origin };
+}
+
+/**
+ * The bad-arch return value. It cannot depend on an ABI, so an ERRNO given
+ * by name is resolved on the first configured ABI.
+ */
+export function badArchRet(policy: Policy): number {
+  return actionRet(policy.badArch.action, policy.abis[0]!);
+}

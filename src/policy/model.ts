@@ -1,0 +1,326 @@
+/**
+ * The Policy model: what a seccomp filter should decide, independent of any
+ * output format. Every rule keeps its origin so that tools can say why a call
+ * gets its action.
+ */
+import { ABIS, localAbis, type AbiName } from "../abi/arch.js";
+import { knownSyscallNames, abisWithSyscall } from "../abi/tables.js";
+import { errnoNumber, ERRNO_MAX } from "../abi/errno.js";
+import { SyscageError, didYouMean, suggest } from "../errors.js";
+
+/**
+ * What a filter does with a call. ERRNO's `errno` is a number, or an errno
+ * name resolved per ABI at compile time (EAFNOSUPPORT is 97 on x86 but 124 on
+ * MIPS).
+ */
+export type Action =
+  | { readonly kind: "ALLOW" }
+  | { readonly kind: "ERRNO"; readonly errno: number | string }
+  | { readonly kind: "KILL_PROCESS" }
+  | { readonly kind: "KILL_THREAD" }
+  | { readonly kind: "TRAP"; readonly data: number }
+  | { readonly kind: "TRACE"; readonly data: number }
+  | { readonly kind: "LOG" }
+  | { readonly kind: "NOTIFY" };
+
+export type ActionKind = Action["kind"];
+
+/** Comparison operators on one 64-bit syscall argument. */
+export type Operator = "EQ" | "NE" | "LT" | "LE" | "GT" | "GE" | "MASKED_EQ";
+
+export const OPERATORS: readonly Operator[] = ["EQ", "NE", "LT", "LE", "GT", "GE", "MASKED_EQ"];
+
+/** Argument index 0..5. */
+export type ArgIndex = 0 | 1 | 2 | 3 | 4 | 5;
+
+/**
+ * A test on one argument. For MASKED_EQ the test is `(arg & mask) == value`;
+ * otherwise `arg OP value`, unsigned. Values are u64.
+ */
+export interface Condition {
+  readonly arg: ArgIndex;
+  readonly op: Operator;
+  readonly value: bigint;
+  /** Only for MASKED_EQ. */
+  readonly mask?: bigint;
+}
+
+/** One rule: a syscall, the action, and conditions that must all hold. */
+export interface Rule {
+  readonly syscall: string;
+  readonly action: Action;
+  /** ANDed; empty means the rule applies to every call of the syscall. */
+  readonly conditions: readonly Condition[];
+  /** Where the rule came from, for explanations ("profile rule #3"). */
+  readonly origin: string;
+}
+
+/** Filter flags passed to seccomp(SECCOMP_SET_MODE_FILTER) by whatever loads the program. */
+export type FilterFlag = "TSYNC" | "LOG" | "SPEC_ALLOW" | "NEW_LISTENER" | "WAIT_KILLABLE_RECV";
+
+export const FILTER_FLAGS: Readonly<Record<FilterFlag, number>> = {
+  TSYNC: 1,
+  LOG: 2,
+  SPEC_ALLOW: 4,
+  NEW_LISTENER: 8,
+  WAIT_KILLABLE_RECV: 32,
+};
+
+/** An action together with where it was decided. */
+export interface OriginAction {
+  readonly action: Action;
+  readonly origin: string;
+}
+
+/**
+ * A complete policy.
+ *
+ * Semantics (docs/semantics.md): for a call on a configured ABI, the rules for
+ * its syscall whose conditions all hold are the matching rules. With none,
+ * the default action applies; otherwise the most restrictive matching action
+ * wins in the kernel's precedence order (KILL_PROCESS, KILL_THREAD, TRAP,
+ * ERRNO, NOTIFY, TRACE, LOG, ALLOW); between matching rules of the same kind
+ * the first in policy order wins. A number that no table of the ABI names
+ * gets `unknown`; an arch that no configured ABI uses gets `badArch`.
+ */
+export interface Policy {
+  readonly rules: readonly Rule[];
+  readonly default: OriginAction;
+  /** For syscall numbers unknown to our tables. */
+  readonly unknown: OriginAction;
+  /** For architectures the policy does not cover. */
+  readonly badArch: OriginAction;
+  /** The ABIs the program covers. */
+  readonly abis: readonly AbiName[];
+  readonly flags: readonly FilterFlag[];
+}
+
+// ---- actions ---------------------------------------------------------------
+
+export const ALLOW: Action = { kind: "ALLOW" };
+export const KILL_PROCESS: Action = { kind: "KILL_PROCESS" };
+export const KILL_THREAD: Action = { kind: "KILL_THREAD" };
+export const LOG: Action = { kind: "LOG" };
+export const NOTIFY: Action = { kind: "NOTIFY" };
+export const errno = (e: number | string): Action => ({ kind: "ERRNO", errno: e });
+export const trap = (data = 0): Action => ({ kind: "TRAP", data });
+export const trace = (data = 0): Action => ({ kind: "TRACE", data });
+
+/** Precedence of action kinds as the kernel orders them (lower is more restrictive). */
+export const ACTION_RANK: Readonly<Record<ActionKind, number>> = {
+  KILL_PROCESS: 0,
+  KILL_THREAD: 1,
+  TRAP: 2,
+  ERRNO: 3,
+  NOTIFY: 4,
+  TRACE: 5,
+  LOG: 6,
+  ALLOW: 7,
+};
+
+/** "ALLOW", "ERRNO(EPERM)", "ERRNO(1)", "TRAP(3)", … */
+export function formatPolicyAction(a: Action): string {
+  switch (a.kind) {
+    case "ERRNO":
+      return `ERRNO(${a.errno})`;
+    case "TRAP":
+    case "TRACE":
+      return `${a.kind}(${a.data})`;
+    default:
+      return a.kind;
+  }
+}
+
+/** Structural equality of two actions (ERRNO names are compared as written). */
+export function sameAction(a: Action, b: Action): boolean {
+  return formatPolicyAction(a) === formatPolicyAction(b);
+}
+
+const ACTION_SYNTAX = /^\s*([A-Za-z_]+)\s*(?:\(\s*([^()]*?)\s*\))?\s*$/;
+
+/**
+ * Parse an action as users write it: `ALLOW`, `ERRNO(EPERM)`, `ERRNO(1)`,
+ * `KILL_PROCESS`, `KILL` (= KILL_THREAD, libseccomp's name), `TRAP(5)`,
+ * `TRACE`, `LOG`, `NOTIFY`; the `SCMP_ACT_` prefix is accepted.
+ * `where` names the place for the error message.
+ */
+export function parseAction(text: string, where: string): Action {
+  const m = ACTION_SYNTAX.exec(text);
+  const bad = (why: string): never => {
+    throw new SyscageError("BAD_ACTION", `${where}: ${why}`);
+  };
+  if (m === null) return bad(`cannot read action "${text}"; write e.g. ALLOW, ERRNO(EPERM), KILL_PROCESS, TRAP(1)`);
+  const name = m[1]!.toUpperCase().replace(/^SCMP_ACT_/, "");
+  const arg = m[2];
+  const num = (max: number): number => {
+    if (arg === undefined || arg === "") return 0;
+    if (!/^(0x[0-9a-f]+|\d+)$/i.test(arg)) return bad(`"${arg}" is not a number in ${text}`);
+    const n = Number(arg);
+    if (n > max) return bad(`${name} data ${n} is out of range 0..${max}`);
+    return n;
+  };
+  const noArg = (a: Action): Action => (arg === undefined ? a : bad(`${name} takes no argument (got "${text}")`));
+  switch (name) {
+    case "ALLOW":
+      return noArg(ALLOW);
+    case "LOG":
+      return noArg(LOG);
+    case "NOTIFY":
+    case "USER_NOTIF":
+      return noArg(NOTIFY);
+    case "KILL_PROCESS":
+      return noArg(KILL_PROCESS);
+    case "KILL":
+    case "KILL_THREAD":
+      return noArg(KILL_THREAD);
+    case "TRAP":
+      return trap(num(0xffff));
+    case "TRACE":
+      return trace(num(0xffff));
+    case "ERRNO": {
+      if (arg === undefined || arg === "") return bad(`ERRNO needs an errno, e.g. ERRNO(EPERM) or ERRNO(1)`);
+      return errno(checkErrno(/^\d+$/.test(arg) || /^0x/i.test(arg) ? Number(arg) : arg.toUpperCase(), where));
+    }
+    default: {
+      const s = suggest(name, ["ALLOW", "ERRNO", "KILL_PROCESS", "KILL_THREAD", "KILL", "TRAP", "TRACE", "LOG", "NOTIFY"]);
+      return bad(`unknown action "${text}".${didYouMean(s)}`);
+    }
+  }
+}
+
+/** Validate an errno number (0..4095) or name (known on some ABI). */
+export function checkErrno(e: number | string, where: string): number | string {
+  if (typeof e === "number") {
+    if (!Number.isInteger(e) || e < 0 || e > ERRNO_MAX) {
+      throw new SyscageError("BAD_ERRNO", `${where}: errno ${e} is out of range 0..${ERRNO_MAX}`);
+    }
+    return e;
+  }
+  const known = (["x86_64", "mips", "parisc", "ppc"] as const).some((abi) => errnoNumber(abi, e) !== undefined);
+  if (!known) throw new SyscageError("BAD_ERRNO", `${where}: unknown errno "${e}"; use a name such as EPERM or a number 0..${ERRNO_MAX}`);
+  return e;
+}
+
+// ---- building policies -----------------------------------------------------
+
+const U64_MAX = (1n << 64n) - 1n;
+
+/** Options of {@link definePolicy}; every field has a default. */
+export interface PolicyInput {
+  /** Default: ERRNO(EPERM). */
+  readonly default?: Action | string;
+  /** Default: ERRNO(ENOSYS), each ABI's own number. */
+  readonly unknown?: Action | string;
+  /** Default: KILL_PROCESS. */
+  readonly badArch?: Action | string;
+  /** Default: the host's local ABIs. */
+  readonly abis?: readonly AbiName[];
+  readonly flags?: readonly FilterFlag[];
+  readonly rules?: readonly RuleInput[];
+  /** Origin of the default action, for explanations. */
+  readonly origin?: string;
+}
+
+/** A rule as written by a user: one or several syscalls, a condition list. */
+export interface RuleInput {
+  readonly syscall: string | readonly string[];
+  readonly action: Action | string;
+  readonly conditions?: readonly ConditionInput[];
+  readonly origin?: string;
+}
+
+/** A condition as written by a user: numbers may be number, bigint or string. */
+export interface ConditionInput {
+  readonly arg: number;
+  readonly op: Operator | string;
+  readonly value: bigint | number | string;
+  readonly mask?: bigint | number | string;
+}
+
+/** Parse a u64 from bigint, safe integer, or decimal/hex string; negatives wrap (two's complement). */
+export function toU64(v: bigint | number | string, where: string): bigint {
+  let b: bigint;
+  if (typeof v === "bigint") b = v;
+  else if (typeof v === "number") {
+    if (!Number.isSafeInteger(v)) throw new SyscageError("BAD_VALUE", `${where}: ${v} is not an exact integer; write values above 2^53 as a string or BigInt`);
+    b = BigInt(v);
+  } else {
+    const t = v.trim();
+    if (!/^-?(0x[0-9a-f]+|0o[0-7]+|0b[01]+|\d+)$/i.test(t)) throw new SyscageError("BAD_VALUE", `${where}: "${v}" is not an integer (decimal, 0x hex, 0o octal or 0b binary)`);
+    b = t.startsWith("-") ? -BigInt(t.slice(1)) : BigInt(t);
+  }
+  if (b < -(1n << 63n) || b > U64_MAX) throw new SyscageError("BAD_VALUE", `${where}: ${b} does not fit in 64 bits`);
+  return b < 0n ? b + (1n << 64n) : b;
+}
+
+function toAction(a: Action | string, where: string): Action {
+  if (typeof a === "string") return parseAction(a, where);
+  if (a.kind === "ERRNO") return errno(checkErrno(a.errno, where));
+  if ((a.kind === "TRAP" || a.kind === "TRACE") && (!Number.isInteger(a.data) || a.data < 0 || a.data > 0xffff)) {
+    throw new SyscageError("BAD_ACTION", `${where}: ${a.kind} data ${a.data} is out of range 0..65535`);
+  }
+  return a;
+}
+
+/** Check a syscall name exists on at least one ABI; an error with suggestions otherwise. */
+export function checkSyscallName(name: string, where: string): void {
+  if (knownSyscallNames().has(name)) return;
+  const s = suggest(name, knownSyscallNames());
+  throw new SyscageError("UNKNOWN_SYSCALL", `${where}: unknown syscall "${name}" (not on any ABI).${didYouMean(s)}`, s);
+}
+
+function toCondition(c: ConditionInput, where: string): Condition {
+  if (!Number.isInteger(c.arg) || c.arg < 0 || c.arg > 5) {
+    throw new SyscageError("BAD_ARG_INDEX", `${where}: argument index ${c.arg} is out of range 0..5`);
+  }
+  const op = String(c.op).toUpperCase().replace(/^SCMP_CMP_/, "") as Operator;
+  if (!OPERATORS.includes(op)) {
+    const s = suggest(op, OPERATORS);
+    throw new SyscageError("BAD_OPERATOR", `${where}: unknown operator "${c.op}".${didYouMean(s)} Operators: ${OPERATORS.join(", ")}`);
+  }
+  const value = toU64(c.value, `${where}.value`);
+  if (op === "MASKED_EQ") {
+    if (c.mask === undefined) throw new SyscageError("BAD_CONDITION", `${where}: MASKED_EQ needs a mask`);
+    const mask = toU64(c.mask, `${where}.mask`);
+    return { arg: c.arg as ArgIndex, op, value, mask };
+  }
+  if (c.mask !== undefined) throw new SyscageError("BAD_CONDITION", `${where}: only MASKED_EQ takes a mask (operator is ${op})`);
+  return { arg: c.arg as ArgIndex, op, value };
+}
+
+/**
+ * Build a checked Policy from friendly input. Errors name the rule
+ * ("rules[3] (read)") and the field.
+ */
+export function definePolicy(input: PolicyInput): Policy {
+  const origin = input.origin ?? "policy";
+  const rules: Rule[] = [];
+  (input.rules ?? []).forEach((r, i) => {
+    const names = typeof r.syscall === "string" ? [r.syscall] : r.syscall;
+    if (names.length === 0) throw new SyscageError("BAD_RULE", `rules[${i}]: names no syscall`);
+    for (const name of names) {
+      const where = `rules[${i}] (${name})`;
+      checkSyscallName(name, where);
+      const action = toAction(r.action, `${where}.action`);
+      const conditions = (r.conditions ?? []).map((c, j) => toCondition(c, `${where}.conditions[${j}]`));
+      rules.push({ syscall: name, action, conditions, origin: r.origin ?? `${origin} rule #${i + 1}` });
+    }
+  });
+  const abis = input.abis ?? localAbis();
+  for (const a of abis) if (!ABIS.has(a)) throw new SyscageError("UNKNOWN_ARCH", `abis: unknown ABI "${a}"`);
+  if (abis.length === 0) throw new SyscageError("NO_ABIS", "abis: a policy must cover at least one ABI");
+  return {
+    rules,
+    default: { action: toAction(input.default ?? errno("EPERM"), "default"), origin: `${origin}: default action` },
+    unknown: { action: toAction(input.unknown ?? errno("ENOSYS"), "unknown"), origin: `${origin}: syscall unknown to the tables (Linux 7.3)` },
+    badArch: { action: toAction(input.badArch ?? KILL_PROCESS, "badArch"), origin: `${origin}: architecture not covered` },
+    abis: [...new Set(abis)],
+    flags: [...new Set(input.flags ?? [])],
+  };
+}
+
+/** ABIs where a rule's syscall exists (the rule is ignored on the others). */
+export function ruleAbis(rule: Rule, policy: Policy): AbiName[] {
+  const has = new Set(abisWithSyscall(rule.syscall));
+  return policy.abis.filter((a) => has.has(a));
+}
