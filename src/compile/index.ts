@@ -1,11 +1,24 @@
 /**
  * Policy → per-ABI decision table → search tree → classic-BPF Program.
- * (Being written; the API below is fixed.)
+ *
+ * The program checks `arch` first; each AUDIT_ARCH value the policy covers
+ * gets a balanced binary search over ranges of `nr` that share a decision
+ * (x86_64 and x32 share one, split at bit 30); any other arch gets the
+ * bad-arch action. Argument words are loaded only inside the decisions that
+ * test them, so every unconditionally allowed syscall stays cacheable by the
+ * kernel (Linux ≥ 5.11).
  */
-import type { AbiName } from "../abi/arch.js";
-import type { Insn } from "../bpf/insn.js";
+import { getAbi, type AbiName } from "../abi/arch.js";
+import { BPF_MAXINSNS, type Insn } from "../bpf/insn.js";
+import { assertValid } from "../bpf/verify.js";
 import { SyscageError } from "../errors.js";
-import type { FilterFlag, Policy } from "../policy/model.js";
+import { actionRet } from "../policy/evaluate.js";
+import { formatPolicyAction, ruleAbis, type FilterFlag, type Policy } from "../policy/model.js";
+import { Dag, type Node } from "./dag.js";
+import { ARCH_OFFSET, dispatchNode, layout } from "./emit.js";
+import { buildSections, type ArchSection } from "./table.js";
+
+export type { ArchSection, Segment, SyscallDecision } from "./table.js";
 
 export interface CompileOptions {
   /** Override the policy's ABIs. */
@@ -26,8 +39,65 @@ export interface CompiledProgram {
   /** One entry per instruction. */
   readonly sourceMap: readonly SourceEntry[];
   readonly warnings: readonly string[];
+  /** The decision table the program was built from, one section per AUDIT_ARCH value. */
+  readonly sections: readonly ArchSection[];
 }
 
-export function compile(_policy: Policy, _opts?: CompileOptions): CompiledProgram {
-  throw new SyscageError("NOT_IMPLEMENTED", "compiler not written yet");
+/** Things in a policy that are legal but probably not what its author meant. */
+function policyWarnings(policy: Policy, abis: readonly AbiName[]): string[] {
+  const out: string[] = [];
+  policy.rules.forEach((r) => {
+    if (ruleAbis(r, { ...policy, abis }).length === 0) {
+      out.push(`${r.origin}: syscall "${r.syscall}" does not exist on ${abis.join(", ")}; the rule has no effect`);
+    }
+    for (const c of r.conditions) {
+      if (c.op === "MASKED_EQ" && (c.value & ~(c.mask ?? 0n)) !== 0n) {
+        out.push(`${r.origin}: MASKED_EQ value 0x${c.value.toString(16)} has bits outside mask 0x${(c.mask ?? 0n).toString(16)}; the condition never holds`);
+      }
+      const hi = c.value >> 32n;
+      const narrow = abis.filter((a) => getAbi(a).argBits === 32 && hi !== 0n && hi !== 0xffffffffn);
+      if (narrow.length > 0) {
+        out.push(`${r.origin}: arg${c.arg} constant 0x${c.value.toString(16)} does not fit in 32 bits; on ${narrow.join(", ")} only its low 32 bits are compared`);
+      }
+    }
+  });
+  return out;
 }
+
+/**
+ * Compile a policy into one program covering all its ABIs. The result always
+ * passes the kernel's checks; a program over 4096 instructions is an error.
+ */
+export function compile(policy: Policy, opts: CompileOptions = {}): CompiledProgram {
+  const abis = [...new Set(opts.abis ?? policy.abis)];
+  if (abis.length === 0) throw new SyscageError("NO_ABIS", "no ABI to compile for; name at least one with --arch");
+  const dag = new Dag();
+  const badArch = dag.ret(actionRet(policy.badArch.action, abis[0]!), { note: `${formatPolicyAction(policy.badArch.action)}: ${policy.badArch.origin}`, rules: [] });
+  const sections = buildSections(dag, policy, abis, badArch);
+  let root: Node = badArch;
+  for (let i = sections.length - 1; i >= 0; i--) {
+    const s = sections[i]!;
+    const names = s.abis.join("+");
+    const dispatch = dispatchNode(dag, s.segments, { note: `dispatch ${names}: syscall number`, rules: [] });
+    root = dag.test(ARCH_OFFSET, null, "jeq", s.auditArch, dispatch, root, { note: `arch gate: ${names} (${getAbi(s.abis[0]!).auditArchName})`, rules: [] });
+  }
+  const { insns, origins } = layout(root);
+  if (insns.length > BPF_MAXINSNS) {
+    throw new SyscageError(
+      "PROGRAM_TOO_LARGE",
+      `the compiled program has ${insns.length} instructions; the kernel accepts at most ${BPF_MAXINSNS}. Cover fewer ABIs (--arch), or merge argument rules`,
+    );
+  }
+  assertValid(insns, "compiled program");
+  return {
+    insns,
+    abis,
+    flags: policy.flags,
+    sourceMap: origins.map((o, index) => ({ index, note: o.note, rules: o.rules })),
+    warnings: policyWarnings(policy, abis),
+    sections,
+  };
+}
+
+/** The flags word for seccomp(SECCOMP_SET_MODE_FILTER, flags, …). */
+export { FILTER_FLAGS } from "../policy/model.js";

@@ -1,0 +1,135 @@
+/**
+ * From the DAG to instructions: a balanced binary search over nr ranges, the
+ * arch gate, and the layout. Layout runs backwards from the end, so every
+ * jump offset is known when its instruction is placed; a target more than 255
+ * instructions away gets a nearby copy of its `ret`, or a `ja` trampoline.
+ */
+import { BPF_ABS, BPF_ALU, BPF_AND, BPF_JA, BPF_JMP, BPF_K, BPF_LD, BPF_RET, BPF_W, JUMP_OPS, insn, type Insn } from "../bpf/insn.js";
+import type { AState, Dag, Node, NodeOrigin, TestNode } from "./dag.js";
+import type { Segment } from "./table.js";
+
+/** Offsets in struct seccomp_data. */
+export const NR_OFFSET = 0;
+export const ARCH_OFFSET = 4;
+
+/**
+ * Balanced binary search over sorted, gap-free segments: each inner node is
+ * `nr >= boundary`. Depth is ⌈log2(#segments)⌉.
+ */
+export function dispatchNode(dag: Dag, segs: readonly Segment[], origin: NodeOrigin): Node {
+  const build = (i: number, j: number): Node => {
+    if (i === j) return segs[i]!.node;
+    const m = (i + j + 1) >> 1;
+    return dag.test(NR_OFFSET, null, "jge", segs[m]!.lo, build(m, j), build(i, m - 1), origin);
+  };
+  return build(0, segs.length - 1);
+}
+
+/** Nodes reachable from root, parents before children (reverse post-order; false branch first). */
+function topoOrder(root: Node): Node[] {
+  const seen = new Set<number>();
+  const post: Node[] = [];
+  const stack: { n: Node; state: number }[] = [{ n: root, state: 0 }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    const n = top.n;
+    if (top.state === 0) {
+      if (seen.has(n.id)) {
+        stack.pop();
+        continue;
+      }
+      seen.add(n.id);
+      top.state = 1;
+      if (n.kind === "test") {
+        // Visit t first so that f ends up right after its parent.
+        stack.push({ n: n.f, state: 0 });
+        stack.push({ n: n.t, state: 0 });
+      }
+    } else {
+      stack.pop();
+      post.push(n);
+    }
+  }
+  return post.reverse();
+}
+
+/** What A holds on entry to each node: a state when all predecessors agree, else null. */
+function entryStates(order: readonly Node[]): Map<number, AState | null> {
+  const states = new Map<number, AState | null>();
+  const same = (a: AState, b: AState) => a.word === b.word && a.mask === b.mask;
+  states.set(order[0]!.id, null);
+  for (const n of order) {
+    if (n.kind !== "test") continue;
+    const out: AState = { word: n.word, mask: n.mask };
+    for (const child of [n.t, n.f]) {
+      if (!states.has(child.id)) states.set(child.id, out);
+      else {
+        const cur = states.get(child.id)!;
+        if (cur !== null && !same(cur, out)) states.set(child.id, null);
+      }
+    }
+  }
+  return states;
+}
+
+/** The instructions that put the node's word into A, given what A holds. */
+function prologue(n: TestNode, entry: AState | null): Insn[] {
+  const out: Insn[] = [];
+  const loaded = entry !== null && entry.word === n.word;
+  if (loaded && entry.mask === n.mask) return out;
+  if (!loaded || entry.mask !== null) out.push(insn(BPF_LD | BPF_W | BPF_ABS, n.word));
+  if (n.mask !== null) out.push(insn(BPF_ALU | BPF_AND | BPF_K, n.mask));
+  return out;
+}
+
+export interface Layout {
+  readonly insns: Insn[];
+  readonly origins: NodeOrigin[];
+}
+
+/** Lay the DAG out as a program (see module comment). */
+export function layout(root: Node): Layout {
+  const order = topoOrder(root);
+  const states = entryStates(order);
+  // Built in reverse: rev[0] is the last instruction. A jump at rev index r to
+  // rev index q has offset r - q - 1.
+  const rev: Insn[] = [];
+  const revOrigins: NodeOrigin[] = [];
+  /** Nearest rev index where each node (or a trampoline to it) starts. */
+  const nearest = new Map<number, number>();
+  const put = (i: Insn, o: NodeOrigin): number => {
+    rev.push(i);
+    revOrigins.push(o);
+    return rev.length - 1;
+  };
+  /** Place a nearer entry to `target`: a copy of its `ret`, or a `ja` to it. */
+  const trampoline = (target: Node, o: NodeOrigin): void => {
+    const q = nearest.get(target.id)!;
+    const i = target.kind === "ret" ? insn(BPF_RET | BPF_K, target.k) : insn(BPF_JMP | BPF_JA, rev.length - q - 1);
+    nearest.set(target.id, put(i, target.kind === "ret" ? target.origin : o));
+  };
+  for (let idx = order.length - 1; idx >= 0; idx--) {
+    const n = order[idx]!;
+    if (n.kind === "ret") {
+      nearest.set(n.id, put(insn(BPF_RET | BPF_K, n.k), n.origin));
+      continue;
+    }
+    // Conditional offsets are 8 bits: bring far targets within 255.
+    for (;;) {
+      const dt = rev.length - nearest.get(n.t.id)! - 1;
+      const df = rev.length - nearest.get(n.f.id)! - 1;
+      if (dt <= 255 && df <= 255) break;
+      trampoline(dt > 255 ? n.t : n.f, n.origin);
+    }
+    const r = rev.length;
+    const jt = r - nearest.get(n.t.id)! - 1;
+    const jf = r - nearest.get(n.f.id)! - 1;
+    put(insn(BPF_JMP | JUMP_OPS[n.op] | BPF_K, n.k, jt, jf), n.origin);
+    let start = r;
+    const pro = prologue(n, states.get(n.id) ?? null);
+    for (let p = pro.length - 1; p >= 0; p--) start = put(pro[p]!, n.origin);
+    nearest.set(n.id, start);
+  }
+  return { insns: rev.reverse(), origins: revOrigins.reverse() };
+}
+
