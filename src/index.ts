@@ -1,9 +1,13 @@
 /**
  * syscage library entry point.
  *
- *   import { abi, bpf } from "syscage";
- *   import { lookupSyscall } from "syscage/abi";
+ *   import { abi, bpf, policy, compile } from "syscage";
+ *   import { definePolicy } from "syscage/policy";
+ *   import { compile } from "syscage/compile";
  */
 export * as abi from "./abi/index.js";
 export * as bpf from "./bpf/index.js";
+export * as policy from "./policy/index.js";
+export { compile, type CompiledProgram, type CompileOptions } from "./compile/index.js";
+export { definePolicy, type Policy, type PolicyInput } from "./policy/model.js";
 export { SyscageError } from "./errors.js";

@@ -1,0 +1,3 @@
+/** Policies: the model, its builders and its reference semantics. */
+export * from "./model.js";
+export * from "./evaluate.js";
