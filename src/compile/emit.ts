@@ -12,15 +12,64 @@ import type { Segment } from "./table.js";
 export const NR_OFFSET = 0;
 export const ARCH_OFFSET = 4;
 
+/** At most this many single-number islands are tested with a `jeq` chain in one leaf. */
+const MAX_ISLANDS = 4;
+
 /**
- * Balanced binary search over sorted, gap-free segments: each inner node is
- * `nr >= boundary`. Depth is ⌈log2(#segments)⌉.
+ * Binary search over sorted, gap-free segments. Inner nodes are
+ * `nr >= boundary`, split so that both sides hold about the same number of
+ * syscalls (weight), which minimises the average path. A stretch where every
+ * segment has one decision except up to {@link MAX_ISLANDS} single numbers
+ * becomes a `jeq` chain over those numbers (heaviest first) falling through
+ * to the common decision: one instruction per island instead of two bounds.
  */
 export function dispatchNode(dag: Dag, segs: readonly Segment[], origin: NodeOrigin): Node {
+  const prefix: number[] = [0];
+  for (const s of segs) prefix.push(prefix[prefix.length - 1]! + s.weight);
+  const weight = (i: number, j: number) => prefix[j + 1]! - prefix[i]!;
+
+  /** The common node of segs[i..j] when all but ≤ MAX_ISLANDS single numbers share it. */
+  const islands = (i: number, j: number): { common: Node; isl: Segment[] } | undefined => {
+    let common: Node | undefined;
+    for (let k = i; k <= j; k++) {
+      const s = segs[k]!;
+      if (s.lo !== s.hi) {
+        if (common === undefined) common = s.node;
+        else if (common !== s.node) return undefined;
+      }
+    }
+    if (common === undefined) {
+      // Only single numbers: the heaviest kind of node is the fall-through.
+      const w = new Map<Node, number>();
+      for (let k = i; k <= j; k++) w.set(segs[k]!.node, (w.get(segs[k]!.node) ?? 0) + segs[k]!.weight + 1);
+      common = [...w.entries()].sort((a, b) => b[1] - a[1])[0]![0];
+    }
+    const isl: Segment[] = [];
+    for (let k = i; k <= j; k++) if (segs[k]!.node !== common) isl.push(segs[k]!);
+    return isl.length <= MAX_ISLANDS ? { common, isl } : undefined;
+  };
+
   const build = (i: number, j: number): Node => {
     if (i === j) return segs[i]!.node;
-    const m = (i + j + 1) >> 1;
-    return dag.test(NR_OFFSET, null, "jge", segs[m]!.lo, build(m, j), build(i, m - 1), origin);
+    const leaf = islands(i, j);
+    if (leaf !== undefined) {
+      let node = leaf.common;
+      const order = [...leaf.isl].sort((a, b) => a.weight - b.weight || b.lo - a.lo);
+      for (const s of order) node = dag.test(NR_OFFSET, null, "jeq", s.lo, s.node, node, origin);
+      return node;
+    }
+    // Weight-balanced split; segment count breaks ties (and decides when weights are 0).
+    const total = weight(i, j);
+    let best = i + 1;
+    let bestScore = Infinity;
+    for (let k = i + 1; k <= j; k++) {
+      const score = Math.abs(total - 2 * weight(i, k - 1)) * (j - i + 2) + Math.abs(j - k + 1 - (k - i));
+      if (score < bestScore) {
+        bestScore = score;
+        best = k;
+      }
+    }
+    return dag.test(NR_OFFSET, null, "jge", segs[best]!.lo, build(best, j), build(i, best - 1), origin);
   };
   return build(0, segs.length - 1);
 }

@@ -26,6 +26,8 @@ export interface Segment {
   readonly lo: number;
   readonly hi: number;
   readonly node: Node;
+  /** How many syscalls of the tables the range holds (the dispatch balances on it). */
+  readonly weight: number;
 }
 
 /** The dispatch of one AUDIT_ARCH value: its ABIs and the nr ranges. */
@@ -113,10 +115,10 @@ export function buildSections(dag: Dag, policy: Policy, abis: readonly AbiName[]
     const sectionAbis = byArch.get(auditArch)!;
     const decisions: SyscallDecision[] = [];
     const segs: Segment[] = [];
-    const push = (lo: number, hi: number, node: Node) => {
+    const push = (lo: number, hi: number, node: Node, weight = 0) => {
       const last = segs[segs.length - 1];
-      if (last !== undefined && last.node === node && last.hi + 1 === lo) segs[segs.length - 1] = { lo: last.lo, hi, node };
-      else segs.push({ lo, hi, node });
+      if (last !== undefined && last.node === node && last.hi + 1 === lo) segs[segs.length - 1] = { lo: last.lo, hi, node, weight: last.weight + weight };
+      else segs.push({ lo, hi, node, weight });
     };
     for (const region of regions(sectionAbis)) {
       if (region.abi === null) {
@@ -130,7 +132,7 @@ export function buildSections(dag: Dag, policy: Policy, abis: readonly AbiName[]
       let next = region.lo;
       for (const d of ds) {
         if (d.nr > next) push(next, d.nr - 1, unknown);
-        push(d.nr, d.nr, d.node);
+        push(d.nr, d.nr, d.node, 1);
         next = d.nr + 1;
       }
       if (next <= region.hi) push(next, region.hi, unknown);
