@@ -1,0 +1,341 @@
+/**
+ * Commands over policy files (docs/policy-format.md):
+ *
+ * - `syscage compile --policy FILE.json [--arch LIST] [--format raw|disasm|c|json] [-o FILE]`
+ *   compile a policy to a seccomp program
+ * - `syscage stats --policy FILE.json [--arch LIST] [--json]`
+ *   size, executed instructions and kernel-cacheable syscalls per ABI
+ */
+import { writeFileSync } from "node:fs";
+import { extname } from "node:path";
+import type { Command } from "commander";
+import { getAbi, type AbiName } from "../../abi/arch.js";
+import { programStats, type AbiStats } from "../../analyze/stats.js";
+import { encodeProgram } from "../../bpf/codec.js";
+import { disassemble, disassembleLines } from "../../bpf/disasm.js";
+import { classify, type Insn } from "../../bpf/insn.js";
+import { compile, type CompiledProgram } from "../../compile/index.js";
+import { SyscageError, didYouMean, suggest } from "../../errors.js";
+import { resolveAbiList, readPolicyFile } from "../../policy/json.js";
+import { FILTER_FLAGS, type FilterFlag } from "../../policy/model.js";
+import { formatTable, printJson, toJson } from "../output.js";
+
+/** Output formats of `syscage compile`. */
+export type OutputFormat = "raw" | "disasm" | "c" | "json";
+
+const FORMATS: readonly OutputFormat[] = ["raw", "disasm", "c", "json"];
+
+interface CompileOpts {
+  policy: string;
+  arch?: string;
+  format?: string;
+  output?: string;
+}
+
+interface StatsOpts {
+  policy: string;
+  arch?: string;
+  json?: boolean;
+}
+
+/** Parse `--arch a,b,host`: any spelling, duplicates dropped. */
+export function parseArchList(text: string): AbiName[] {
+  const items = text.split(",").map((s) => s.trim());
+  if (items.some((s) => s === "")) {
+    throw new SyscageError("BAD_USAGE", `--arch: empty name in "${text}"; separate ABIs with commas, e.g. --arch x86_64,x86 (or --arch host)`);
+  }
+  return resolveAbiList(items, () => "--arch");
+}
+
+/**
+ * The format to write: `--format` when given; else by the extension of
+ * `-o` (.c/.h → c, .json → json, .s/.asm/.txt → disasm, anything else → raw);
+ * else disasm on stdout.
+ */
+export function chooseFormat(format: string | undefined, output: string | undefined): OutputFormat {
+  if (format !== undefined) {
+    const f = format.trim().toLowerCase();
+    if ((FORMATS as readonly string[]).includes(f)) return f as OutputFormat;
+    throw new SyscageError("BAD_USAGE", `--format: unknown format "${format}".${didYouMean(suggest(f, FORMATS))} Formats: ${FORMATS.join(", ")}`);
+  }
+  if (output === undefined) return "disasm";
+  switch (extname(output).toLowerCase()) {
+    case ".c":
+    case ".h":
+      return "c";
+    case ".json":
+      return "json";
+    case ".s":
+    case ".asm":
+    case ".txt":
+      return "disasm";
+    default:
+      return "raw";
+  }
+}
+
+/** The flags as the number passed to seccomp(2). */
+export function flagsValue(flags: readonly FilterFlag[]): number {
+  return flags.reduce((v, f) => v | FILTER_FLAGS[f], 0);
+}
+
+/** Byte order of the raw program: the first ABI's (the native ABI of the machine that loads it). */
+function programEndian(prog: CompiledProgram): "little" | "big" {
+  return getAbi(prog.abis[0]!).endian;
+}
+
+const CLASS = ["BPF_LD", "BPF_LDX", "BPF_ST", "BPF_STX", "BPF_ALU", "BPF_JMP", "BPF_RET", "BPF_MISC"];
+const SIZE: Record<number, string> = { 0x00: "BPF_W", 0x08: "BPF_H", 0x10: "BPF_B" };
+const MODE: Record<number, string> = { 0x00: "BPF_IMM", 0x20: "BPF_ABS", 0x40: "BPF_IND", 0x60: "BPF_MEM", 0x80: "BPF_LEN", 0xa0: "BPF_MSH" };
+const ALU: Record<number, string> = {
+  0x00: "BPF_ADD",
+  0x10: "BPF_SUB",
+  0x20: "BPF_MUL",
+  0x30: "BPF_DIV",
+  0x40: "BPF_OR",
+  0x50: "BPF_AND",
+  0x60: "BPF_LSH",
+  0x70: "BPF_RSH",
+  0x80: "BPF_NEG",
+  0x90: "BPF_MOD",
+  0xa0: "BPF_XOR",
+};
+const JMP: Record<number, string> = { 0x00: "BPF_JA", 0x10: "BPF_JEQ", 0x20: "BPF_JGT", 0x30: "BPF_JGE", 0x40: "BPF_JSET" };
+
+/** An opcode as the C macros spell it, e.g. `BPF_JMP | BPF_JEQ | BPF_K`; hex when it is not a valid opcode. */
+export function opcodeName(code: number): string {
+  const kind = classify({ code, jt: 0, jf: 0, k: 0 }).kind;
+  if (kind === "invalid") return `0x${code.toString(16)}`;
+  const cls = code & 0x07;
+  const parts = [CLASS[cls]!];
+  switch (cls) {
+    case 0x00: // LD
+    case 0x01: // LDX
+      parts.push(SIZE[code & 0x18]!, MODE[code & 0xe0]!);
+      break;
+    case 0x04: // ALU
+      parts.push(ALU[code & 0xf0]!);
+      if (kind !== "neg") parts.push(code & 0x08 ? "BPF_X" : "BPF_K");
+      break;
+    case 0x05: // JMP
+      parts.push(JMP[code & 0xf0]!);
+      if (kind !== "jump") parts.push(code & 0x08 ? "BPF_X" : "BPF_K");
+      break;
+    case 0x06: // RET
+      parts.push(code & 0x18 ? "BPF_A" : "BPF_K");
+      break;
+    case 0x07: // MISC
+      parts.push(code & 0x80 ? "BPF_TXA" : "BPF_TAX");
+      break;
+    default:
+      break;
+  }
+  return parts.join(" | ");
+}
+
+function cComment(text: string): string {
+  return text.replace(/\*\//g, "* /");
+}
+
+function hexK(k: number): string {
+  const u = k >>> 0;
+  return u < 10 ? String(u) : `0x${u.toString(16)}`;
+}
+
+/** The program as a C array of BPF_STMT/BPF_JUMP with a header and the flags as a #define. */
+export function formatC(prog: CompiledProgram, source: string): string {
+  const lines = disassembleLines(prog.insns);
+  const flags = prog.flags.map((f) => `SECCOMP_FILTER_FLAG_${f}`).join(" | ");
+  const width = String(prog.insns.length - 1).length;
+  const out: string[] = [
+    `/*`,
+    ` * seccomp filter generated by syscage from ${cComment(source)}; do not edit.`,
+    ` * ABIs: ${prog.abis.join(", ")}; ${prog.insns.length} instructions.`,
+    ` * Load with seccomp(SECCOMP_SET_MODE_FILTER, SYSCAGE_FILTER_FLAGS, &syscage_prog)`,
+    ` * after prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0).`,
+    ` */`,
+    `#include <linux/filter.h>`,
+    `#include <linux/seccomp.h>`,
+    ``,
+    `/* ${flags === "" ? "no filter flags" : flags} */`,
+    `#define SYSCAGE_FILTER_FLAGS 0x${flagsValue(prog.flags).toString(16)}u`,
+    ``,
+    `struct sock_filter filter[] = {`,
+  ];
+  prog.insns.forEach((i: Insn, pc) => {
+    const l = lines[pc]!;
+    const kind = classify(i).kind;
+    const macro =
+      kind === "jumpIf" || kind === "jumpIfX"
+        ? `BPF_JUMP(${opcodeName(i.code)}, ${hexK(i.k)}, ${i.jt}, ${i.jf}),`
+        : i.jt !== 0 || i.jf !== 0
+          ? `{ ${opcodeName(i.code)}, ${i.jt}, ${i.jf}, ${hexK(i.k)} },`
+          : `BPF_STMT(${opcodeName(i.code)}, ${hexK(i.k)}),`;
+    const note = prog.sourceMap[pc]?.note;
+    const text = `${l.label !== undefined ? `${l.label}: ` : ""}${l.text}${l.comment !== undefined ? ` ; ${l.comment}` : ""}${note !== undefined && note !== "" ? ` — ${note}` : ""}`;
+    out.push(`\t/* ${String(pc).padStart(width)} */ ${macro.padEnd(56)} /* ${cComment(text)} */`);
+  });
+  out.push(
+    `};`,
+    ``,
+    `struct sock_fprog syscage_prog = {`,
+    `\t.len = (unsigned short)(sizeof(filter) / sizeof(filter[0])),`,
+    `\t.filter = filter,`,
+    `};`,
+    ``,
+  );
+  return out.join("\n");
+}
+
+/** The program as JSON: `{policy, abis, flags, flagsValue, instructions: [{code, jt, jf, k}], sourceMap, warnings}`. */
+export function formatJsonProgram(prog: CompiledProgram, source: string): string {
+  return (
+    toJson({
+      policy: source,
+      abis: prog.abis,
+      flags: prog.flags,
+      flagsValue: flagsValue(prog.flags),
+      instructions: prog.insns.map((i) => ({ code: i.code, jt: i.jt, jf: i.jf, k: i.k >>> 0 })),
+      sourceMap: prog.sourceMap,
+      warnings: prog.warnings,
+    }) + "\n"
+  );
+}
+
+function formatDisasm(prog: CompiledProgram, source: string): string {
+  const flags = prog.flags.length > 0 ? prog.flags.join("|") : "none";
+  const header = `; syscage compile ${source}: ABIs ${prog.abis.join(", ")}; ${prog.insns.length} instructions; flags ${flags}\n`;
+  return header + disassemble(prog.insns);
+}
+
+function compilePolicy(file: string, arch: string | undefined): CompiledProgram {
+  const policy = readPolicyFile(file);
+  const abis = arch !== undefined ? parseArchList(arch) : undefined;
+  const prog = compile(policy, abis !== undefined ? { abis } : {});
+  for (const w of prog.warnings) process.stderr.write(`syscage: warning: ${w}\n`);
+  return prog;
+}
+
+function runCompile(opts: CompileOpts): void {
+  const format = chooseFormat(opts.format, opts.output);
+  if (format === "raw" && opts.output === undefined && process.stdout.isTTY === true) {
+    throw new SyscageError("BAD_USAGE", "refusing to write a raw BPF program to the terminal; give -o FILE.bpf, pipe the output, or use --format disasm");
+  }
+  const prog = compilePolicy(opts.policy, opts.arch);
+  let data: string | Uint8Array;
+  switch (format) {
+    case "raw":
+      data = encodeProgram(prog.insns, programEndian(prog));
+      break;
+    case "c":
+      data = formatC(prog, opts.policy);
+      break;
+    case "json":
+      data = formatJsonProgram(prog, opts.policy);
+      break;
+    case "disasm":
+      data = formatDisasm(prog, opts.policy);
+      break;
+  }
+  if (opts.output !== undefined) writeFileSync(opts.output, data);
+  else process.stdout.write(data);
+}
+
+/** The stats as printed by `--json` (counts; issue #7 adds `cache.syscalls`). */
+function statsJson(policy: string, stats: readonly AbiStats[]): unknown {
+  return {
+    policy,
+    args: "zero",
+    abis: stats.map((s) => ({
+      abi: s.abi,
+      instructions: s.instructions,
+      executed: { avg: Math.round(s.executed.avg * 100) / 100, max: s.executed.max, maxNr: s.executed.maxNr, numbers: s.executed.numbers },
+      cache: {
+        modelled: s.cache.modelled,
+        ...(s.cache.reason !== undefined ? { reason: s.cache.reason } : {}),
+        cacheable: s.cache.cacheable.length,
+        tableSize: s.cache.tableSize,
+      },
+    })),
+  };
+}
+
+function runStats(opts: StatsOpts): void {
+  const prog = compilePolicy(opts.policy, opts.arch);
+  const stats = programStats(prog.insns, prog.abis);
+  if (opts.json === true) {
+    printJson(statsJson(opts.policy, stats));
+    return;
+  }
+  const rows: string[][] = [["ABI", "instructions", "executed avg", "executed max", "kernel-cacheable"]];
+  for (const s of stats) {
+    rows.push([
+      s.abi,
+      String(s.instructions),
+      s.executed.avg.toFixed(1),
+      String(s.executed.max),
+      s.cache.modelled ? `${s.cache.cacheable.length} of ${s.cache.tableSize}` : `0 of ${s.cache.tableSize} (no kernel cache)`,
+    ]);
+  }
+  const notes = stats.filter((s) => !s.cache.modelled).map((s) => `${s.abi}: ${s.cache.reason ?? ""}`);
+  process.stdout.write(
+    formatTable(rows) +
+      "\n\nexecuted: instructions run per syscall number (every table number and the unknown numbers between), arguments all zero\n" +
+      "kernel-cacheable: syscalls the kernel's action cache (Linux >= 5.11) allows without running BPF\n" +
+      notes.map((n) => `${n}\n`).join(""),
+  );
+}
+
+/** Add `compile` and `stats` to the program. */
+export function register(program: Command): void {
+  program
+    .command("compile")
+    .description("compile a policy file (JSON, docs/policy-format.md) into a seccomp BPF program")
+    .requiredOption("--policy <file>", "policy file (JSON)")
+    .option("--arch <list>", "comma-separated ABIs to cover instead of the policy's, any spelling (x86_64,x86,x32 / amd64 / arm64 …) or host")
+    .option("--format <format>", "raw | disasm | c | json (default: disasm on stdout; with -o, chosen by the file extension)")
+    .option("-o, --output <file>", "write to FILE instead of stdout")
+    .addHelpText(
+      "after",
+      `
+Formats:
+  raw     the program as struct sock_filter[] bytes, in the byte order of the
+          first ABI (the machine that loads it) — what seccomp(2) takes
+  disasm  readable assembly (syscage disasm's syntax; assembles back)
+  c       a C array struct sock_filter filter[] of BPF_STMT/BPF_JUMP, a
+          struct sock_fprog, and SYSCAGE_FILTER_FLAGS
+  json    {policy, abis, flags, flagsValue, instructions: [{code, jt, jf, k}],
+          sourceMap, warnings}
+
+Without --format: disasm on stdout; with -o the extension decides: .c/.h → c,
+.json → json, .s/.asm/.txt → disasm, anything else (.bpf) → raw. Raw bytes
+are never written to a terminal. Compiler warnings go to stderr.
+
+Examples:
+  syscage compile --policy policy.json
+  syscage compile --policy policy.json --arch x86_64,x86,x32 -o filter.bpf
+  syscage compile --policy policy.json --format c -o filter.h`,
+    )
+    .action((opts: CompileOpts) => runCompile(opts));
+
+  program
+    .command("stats")
+    .description("compile a policy and show, per ABI, its size, instructions executed per syscall, and kernel-cacheable syscalls")
+    .requiredOption("--policy <file>", "policy file (JSON)")
+    .option("--arch <list>", "comma-separated ABIs to cover instead of the policy's (any spelling, or host)")
+    .option("--json", "print {policy, args, abis: [{abi, instructions, executed: {avg, max, maxNr, numbers}, cache: {modelled, reason?, cacheable, tableSize}}]}")
+    .addHelpText(
+      "after",
+      `
+executed: the program is run by syscage's interpreter on every syscall number
+of the ABI from its first to its highest table number (unknown numbers in
+between included), with all arguments zero — for argument-dependent rules that
+is the zero-argument path. avg and max are over those numbers.
+
+kernel-cacheable: the syscalls of the ABI's table for which the kernel's
+action cache (Linux >= 5.11) proves the filter returns ALLOW from nr and arch
+alone, so they skip BPF. x32 calls are never cached (their numbers lie beyond
+the x86_64 bitmap); MIPS and SuperH kernels have no cache.`,
+    )
+    .action((opts: StatsOpts) => runStats(opts));
+}
