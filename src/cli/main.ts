@@ -8,6 +8,9 @@ import { Command, CommanderError } from "commander";
 import { SyscageError } from "../errors.js";
 import { register as registerResolve } from "./commands/resolve.js";
 import { register as registerBpf } from "./commands/bpf.js";
+import { register as registerCompile } from "./commands/compile.js";
+import { register as registerGroups } from "./commands/groups.js";
+import { register as registerRun } from "./commands/run.js";
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -19,6 +22,9 @@ export function buildProgram(): Command {
     .exitOverride();
   registerResolve(program);
   registerBpf(program);
+  registerCompile(program);
+  registerGroups(program);
+  registerRun(program);
   return program;
 }
 
