@@ -23,7 +23,7 @@ function probe(name: string, check: () => string | null): string | null {
 }
 
 /** Why the oracle is unavailable, or null when it is available. */
-export function oracleMissing(name: "python3-seccomp" | "scmp_sys_resolver" | "cc" | "seccomp-kernel"): string | null {
+export function oracleMissing(name: "python3-seccomp" | "scmp_sys_resolver" | "cc" | "seccomp-kernel" | "systemd-nspawn"): string | null {
   switch (name) {
     case "python3-seccomp":
       return probe(name, () => {
@@ -50,6 +50,24 @@ export function oracleMissing(name: "python3-seccomp" | "scmp_sys_resolver" | "c
         } catch {
           return "cannot read /proc/self/status";
         }
+      });
+    case "systemd-nspawn":
+      // A real systemd-nspawn run as root (test/helpers/nspawn.ts starts containers).
+      return probe(name, () => {
+        if (process.platform !== "linux") return "not Linux";
+        const r = spawnSync("systemd-nspawn", ["--version"], { encoding: "utf8" });
+        if (r.status !== 0) return "systemd-nspawn not found (apt-get install systemd-container)";
+        if (typeof process.getuid === "function" && process.getuid() !== 0) return "systemd-nspawn needs root";
+        const a = spawnSync("systemd-analyze", ["--version"], { encoding: "utf8" });
+        if (a.status !== 0) return "systemd-analyze not found (apt-get install systemd)";
+        // Can it start a container here (privileges, cgroups)? ~0.1 s.
+        const trial = spawnSync(
+          "systemd-nspawn",
+          ["-q", "--register=no", "--keep-unit", "--volatile=yes", "-D", "/", "--pipe", `--machine=syscage-probe-${process.pid}`, "/bin/true"],
+          { encoding: "utf8", timeout: 30_000, stdio: ["ignore", "ignore", "pipe"] },
+        );
+        if (trial.status !== 0) return `systemd-nspawn cannot start a container here (exit ${trial.status}): ${(trial.stderr ?? "").trim().split("\n")[0]}`;
+        return null;
       });
   }
 }
