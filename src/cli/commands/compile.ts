@@ -1,50 +1,37 @@
 /**
  * Commands over policy files (docs/policy-format.md):
  *
- * - `syscage compile --policy FILE.json [--arch LIST] [--format raw|disasm|c|json] [-o FILE]`
+ * - `syscage compile [policy options] [--format raw|disasm|c|json] [-o FILE]`
  *   compile a policy to a seccomp program
- * - `syscage stats --policy FILE.json [--arch LIST] [--json]`
+ * - `syscage stats [policy options] [--json]`
  *   size, executed instructions and kernel-cacheable syscalls per ABI
  */
 import { writeFileSync } from "node:fs";
 import { extname } from "node:path";
 import type { Command } from "commander";
-import { getAbi, type AbiName } from "../../abi/arch.js";
+import { getAbi } from "../../abi/arch.js";
 import { programStats, type AbiStats } from "../../analyze/stats.js";
 import { encodeProgram } from "../../bpf/codec.js";
 import { disassemble, disassembleLines } from "../../bpf/disasm.js";
 import { classify, type Insn } from "../../bpf/insn.js";
 import { compile, type CompiledProgram } from "../../compile/index.js";
 import { SyscageError, didYouMean, suggest } from "../../errors.js";
-import { resolveAbiList, readPolicyFile } from "../../policy/json.js";
 import { FILTER_FLAGS, type FilterFlag } from "../../policy/model.js";
 import { formatTable, printJson, toJson } from "../output.js";
+import { addPolicyOptions, loadPolicy, type PolicyOptionValues } from "../policy-options.js";
 
 /** Output formats of `syscage compile`. */
 export type OutputFormat = "raw" | "disasm" | "c" | "json";
 
 const FORMATS: readonly OutputFormat[] = ["raw", "disasm", "c", "json"];
 
-interface CompileOpts {
-  policy: string;
-  arch?: string;
+interface CompileOpts extends PolicyOptionValues {
   format?: string;
   output?: string;
 }
 
-interface StatsOpts {
-  policy: string;
-  arch?: string;
+interface StatsOpts extends PolicyOptionValues {
   json?: boolean;
-}
-
-/** Parse `--arch a,b,host`: any spelling, duplicates dropped. */
-export function parseArchList(text: string): AbiName[] {
-  const items = text.split(",").map((s) => s.trim());
-  if (items.some((s) => s === "")) {
-    throw new SyscageError("BAD_USAGE", `--arch: empty name in "${text}"; separate ABIs with commas, e.g. --arch x86_64,x86 (or --arch host)`);
-  }
-  return resolveAbiList(items, () => "--arch");
 }
 
 /**
@@ -208,12 +195,12 @@ function formatDisasm(prog: CompiledProgram, source: string): string {
   return header + disassemble(prog.insns);
 }
 
-function compilePolicy(file: string, arch: string | undefined): CompiledProgram {
-  const policy = readPolicyFile(file);
-  const abis = arch !== undefined ? parseArchList(arch) : undefined;
-  const prog = compile(policy, abis !== undefined ? { abis } : {});
+function compilePolicy(opts: PolicyOptionValues): { prog: CompiledProgram; source: string } {
+  const { policy, warnings, source } = loadPolicy(opts);
+  for (const w of warnings) process.stderr.write(`syscage: warning: ${w}\n`);
+  const prog = compile(policy);
   for (const w of prog.warnings) process.stderr.write(`syscage: warning: ${w}\n`);
-  return prog;
+  return { prog, source };
 }
 
 function runCompile(opts: CompileOpts): void {
@@ -221,20 +208,20 @@ function runCompile(opts: CompileOpts): void {
   if (format === "raw" && opts.output === undefined && process.stdout.isTTY === true) {
     throw new SyscageError("BAD_USAGE", "refusing to write a raw BPF program to the terminal; give -o FILE.bpf, pipe the output, or use --format disasm");
   }
-  const prog = compilePolicy(opts.policy, opts.arch);
+  const { prog, source } = compilePolicy(opts);
   let data: string | Uint8Array;
   switch (format) {
     case "raw":
       data = encodeProgram(prog.insns, programEndian(prog));
       break;
     case "c":
-      data = formatC(prog, opts.policy);
+      data = formatC(prog, source);
       break;
     case "json":
-      data = formatJsonProgram(prog, opts.policy);
+      data = formatJsonProgram(prog, source);
       break;
     case "disasm":
-      data = formatDisasm(prog, opts.policy);
+      data = formatDisasm(prog, source);
       break;
   }
   if (opts.output !== undefined) writeFileSync(opts.output, data);
@@ -261,10 +248,10 @@ function statsJson(policy: string, stats: readonly AbiStats[]): unknown {
 }
 
 function runStats(opts: StatsOpts): void {
-  const prog = compilePolicy(opts.policy, opts.arch);
+  const { prog, source } = compilePolicy(opts);
   const stats = programStats(prog.insns, prog.abis);
   if (opts.json === true) {
-    printJson(statsJson(opts.policy, stats));
+    printJson(statsJson(source, stats));
     return;
   }
   const rows: string[][] = [["ABI", "instructions", "executed avg", "executed max", "kernel-cacheable"]];
@@ -288,11 +275,8 @@ function runStats(opts: StatsOpts): void {
 
 /** Add `compile` and `stats` to the program. */
 export function register(program: Command): void {
-  program
-    .command("compile")
-    .description("compile a policy file (JSON, docs/policy-format.md) into a seccomp BPF program")
-    .requiredOption("--policy <file>", "policy file (JSON)")
-    .option("--arch <list>", "comma-separated ABIs to cover instead of the policy's, any spelling (x86_64,x86,x32 / amd64 / arm64 …) or host")
+  addPolicyOptions(program.command("compile"))
+    .description("compile a policy (default: the nspawn default for this host's ABIs) into a seccomp BPF program")
     .option("--format <format>", "raw | disasm | c | json (default: disasm on stdout; with -o, chosen by the file extension)")
     .option("-o, --output <file>", "write to FILE instead of stdout")
     .addHelpText(
@@ -312,17 +296,17 @@ Without --format: disasm on stdout; with -o the extension decides: .c/.h → c,
 are never written to a terminal. Compiler warnings go to stderr.
 
 Examples:
+  syscage compile --format raw -o nspawn.bpf        (the nspawn default)
+  syscage compile --system-call-filter='~@clock' --drop-capability=CAP_SYS_BOOT
+  syscage compile -p 'SystemCallFilter=@system-service' -p 'SystemCallErrorNumber=EPERM'
   syscage compile --policy policy.json
   syscage compile --policy policy.json --arch x86_64,x86,x32 -o filter.bpf
   syscage compile --policy policy.json --format c -o filter.h`,
     )
     .action((opts: CompileOpts) => runCompile(opts));
 
-  program
-    .command("stats")
+  addPolicyOptions(program.command("stats"))
     .description("compile a policy and show, per ABI, its size, instructions executed per syscall, and kernel-cacheable syscalls")
-    .requiredOption("--policy <file>", "policy file (JSON)")
-    .option("--arch <list>", "comma-separated ABIs to cover instead of the policy's (any spelling, or host)")
     .option("--json", "print {policy, args, abis: [{abi, instructions, executed: {avg, max, maxNr, numbers}, cache: {modelled, reason?, cacheable, tableSize}}]}")
     .addHelpText(
       "after",

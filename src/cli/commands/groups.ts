@@ -8,9 +8,9 @@
  * ABI of `--arch` (default: this host's local ABIs).
  */
 import type { Command } from "commander";
-import { ABI_NAMES, localAbis, parseAbi, type AbiName } from "../../abi/arch.js";
+import { parsePolicyArch } from "../policy-options.js";
+import { ABI_NAMES, localAbis, type AbiName } from "../../abi/arch.js";
 import { syscallNumber } from "../../abi/tables.js";
-import { SyscageError } from "../../errors.js";
 import { SYSTEMD_DATA_VERSION, expandItem, parseGroup, syscallGroups, ungroupedSyscalls, type SyscallGroup } from "../../policy/groups.js";
 import { formatTable, printJson } from "../output.js";
 
@@ -24,17 +24,9 @@ interface GroupsOptions {
 export const UNGROUPED_HEADER = "# Ungrouped System Calls (known but not included in any of the groups except @known):";
 
 /** `--arch a,b`: any spelling; `host` = this host's local ABIs, `all` = every ABI. */
+/** `--arch LIST`: the policy options' syntax, plus `all` for every ABI. */
 function parseArchList(text: string): AbiName[] {
-  const out: AbiName[] = [];
-  for (const raw of text.split(",")) {
-    const s = raw.trim();
-    if (s === "") {
-      throw new SyscageError("BAD_USAGE", `--arch: empty name in "${text}"; separate ABIs with commas, e.g. --arch x86_64,x86 (or host, all)`);
-    }
-    const add = s.toLowerCase() === "host" ? localAbis() : s.toLowerCase() === "all" ? ABI_NAMES : [parseAbi(s)];
-    for (const a of add) if (!out.includes(a)) out.push(a);
-  }
-  return out;
+  return text.trim().toLowerCase() === "all" ? [...ABI_NAMES] : parsePolicyArch(text);
 }
 
 /** One expanded syscall: its number on each ABI (null where it does not exist). */
