@@ -11,3 +11,4 @@ export * as policy from "./policy/index.js";
 export { compile, type CompiledProgram, type CompileOptions } from "./compile/index.js";
 export { definePolicy, type Policy, type PolicyInput } from "./policy/model.js";
 export { SyscageError } from "./errors.js";
+export { spawn, run, planLaunch, LaunchError, type SpawnOptions, type RunOptions, type RunResult, type SandboxOptions } from "./run/index.js";

@@ -1,0 +1,190 @@
+/**
+ * `syscage run [policy options] [run options] -- COMMAND [ARGS…]`: run a
+ * command under the filter, with the kernel enforcing it.
+ *
+ * Exit status, as `env` and `systemd-nspawn --pipe` users expect: the
+ * command's own status; 128+N when a signal N killed it (SIGSYS adds a
+ * one-line note that the syscall filter killed it); 125 when the sandbox
+ * could not be set up (nothing ran); 126 / 127 when the command cannot be
+ * executed / was not found.
+ */
+import { readFileSync } from "node:fs";
+import { constants as osConstants } from "node:os";
+import { Command, CommanderError } from "commander";
+import { capabilityName } from "../../abi/capabilities.js";
+import { SyscageError } from "../../errors.js";
+import { FILTER_FLAGS } from "../../policy/model.js";
+import { nspawnCapabilities } from "../../policy/nspawn.js";
+import { EXIT_SETUP_FAILED, LaunchError, planLaunch, type LaunchPlan, type SandboxOptions } from "../../run/launch.js";
+import { spawn } from "../../run/spawn.js";
+import { addPolicyOptions, loadPolicy, type PolicyOptionValues } from "../policy-options.js";
+
+interface RunOpts extends PolicyOptionValues {
+  addFilter?: string[];
+  dryRun?: boolean;
+}
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+/**
+ * The sandbox the policy options describe: the policy, and for nspawn's
+ * filter also nspawn's retained capabilities and private network (from the
+ * command line and `--settings`). Other policy sources leave capabilities
+ * as they are.
+ */
+export function sandboxFromOptions(opts: PolicyOptionValues): { sandbox: SandboxOptions; source: string; warnings: readonly string[] } {
+  const loaded = loadPolicy(opts);
+  const sandbox: SandboxOptions =
+    loaded.nspawn !== undefined
+      ? { policy: loaded.policy, capabilities: nspawnCapabilities(loaded.nspawn), privateNetwork: loaded.nspawn.privateNetwork === true }
+      : { policy: loaded.policy, capabilities: "keep" };
+  return { sandbox, source: loaded.source, warnings: loaded.warnings };
+}
+
+function readAddedFilters(files: readonly string[]): Uint8Array[] {
+  return files.map((f) => {
+    const b = readFileSync(f);
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  });
+}
+
+function flagNames(word: number): string {
+  const names = Object.entries(FILTER_FLAGS)
+    .filter(([, bit]) => (word & bit) !== 0)
+    .map(([n]) => n);
+  const known = Object.values(FILTER_FLAGS).reduce((a, b) => a | b, 0);
+  if ((word & ~known) !== 0) names.push(`0x${(word & ~known).toString(16)}`);
+  return names.length === 0 ? "none" : names.join(", ");
+}
+
+function capabilityText(caps: ReadonlySet<number> | null): string {
+  if (caps === null) return "left as they are";
+  const sorted = [...caps].sort((a, b) => a - b);
+  const mask = sorted.reduce((m, c) => m | (1n << BigInt(c)), 0n);
+  return `${sorted.map((c) => capabilityName(c) ?? String(c)).join(", ") || "none"} (mask 0x${mask.toString(16).padStart(16, "0")}; applied when run as root)`;
+}
+
+/** What `--dry-run` prints: the plan, one fact per line. */
+export function describePlan(plan: LaunchPlan, source: string, command: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const r of plan.policy.rules) counts.set(r.action.kind, (counts.get(r.action.kind) ?? 0) + 1);
+  const ruleText = [...counts].map(([k, n]) => `${n} ${k}`).join(", ");
+  const lines = [
+    `command:        ${command.join(" ")}`,
+    `policy:         ${source}`,
+    `ABIs:           ${plan.compiled.abis.join(", ")}`,
+    `rules:          ${plan.policy.rules.length} (${ruleText || "none"})`,
+    `program:        ${plan.compiled.insns.length} instructions (${plan.compiled.insns.length * 8} bytes)`,
+    `added filters:  ${plan.programs.length - 1}${plan.programs.length > 1 ? ` (${plan.programs.slice(0, -1).map((p) => p.insns.length).join(" + ")} instructions, loaded first)` : ""}`,
+    `flags:          ${flagNames(plan.flags)}`,
+    `capabilities:   ${capabilityText(plan.capabilities)}`,
+    `network:        ${plan.privateNetwork ? "private (new namespace, loopback only)" : "host"}`,
+    `no_new_privs:   set`,
+  ];
+  return lines.join("\n") + "\n";
+}
+
+/** The exit status for how the command ended: its code, or 128+N for signal N. */
+export function exitStatusOf(code: number | null, signal: NodeJS.Signals | null): number {
+  if (code !== null) return code;
+  if (signal !== null) return 128 + (osConstants.signals[signal] ?? 0);
+  return EXIT_SETUP_FAILED;
+}
+
+const FORWARDED: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+
+async function runAction(command: string, args: string[], opts: RunOpts): Promise<number> {
+  const { sandbox, source, warnings } = sandboxFromOptions(opts);
+  const plan = planLaunch({ ...sandbox, addFilters: readAddedFilters(opts.addFilter ?? []) });
+  for (const w of [...warnings, ...plan.compiled.warnings]) process.stderr.write(`syscage: warning: ${w}\n`);
+  if (opts.dryRun === true) {
+    process.stdout.write(describePlan(plan, source, [command, ...args]));
+    return 0;
+  }
+  return new Promise<number>((resolve) => {
+    const child = spawn(command, args, { plan, stdio: "inherit" });
+    let launchError: Error | undefined;
+    // A terminal's Ctrl-C reaches the command directly (same process group);
+    // forward SIGINT only when it cannot have come from a terminal.
+    const forward = (sig: NodeJS.Signals): void => {
+      if (sig === "SIGINT" && process.stdin.isTTY === true) return;
+      if (child.exitCode === null && child.signalCode === null) child.kill(sig);
+    };
+    for (const sig of FORWARDED) process.on(sig, forward);
+    const done = (status: number): void => {
+      for (const sig of FORWARDED) process.off(sig, forward);
+      resolve(status);
+    };
+    child.on("error", (e: Error) => {
+      launchError ??= e;
+      if (!(e instanceof LaunchError) && child.pid === undefined) {
+        process.stderr.write(`syscage: cannot start the native helper: ${e.message}\n`);
+        done(EXIT_SETUP_FAILED);
+      }
+    });
+    child.on("close", (code: number | null, signal: NodeJS.Signals | null) => {
+      if (launchError instanceof LaunchError) {
+        process.stderr.write(`syscage: ${launchError.message}\n`);
+        done(launchError.exitStatus);
+        return;
+      }
+      if (signal === "SIGSYS") process.stderr.write(`syscage: ${command} was killed by the syscall filter (SIGSYS)\n`);
+      done(exitStatusOf(code, signal));
+    });
+  });
+}
+
+/** Register `syscage run`. */
+export function register(program: Command): void {
+  // So that `syscage run ls -la` hands -la to ls; the top level has no options of its own.
+  program.enablePositionalOptions();
+  const cmd = program
+    .command("run")
+    .description("run a command under the filter (nspawn default, or the given policy), with the kernel enforcing it")
+    .argument("<command>", "the command to run (found on PATH)")
+    .argument("[args...]", "its arguments");
+  addPolicyOptions(cmd)
+    .option("--add-filter <file>", "stack a raw seccomp program (loaded before the policy's; repeatable)", collect)
+    .option("--dry-run", "print what would be applied and exit")
+    .passThroughOptions()
+    .addHelpText(
+      "after",
+      `
+--private-network also runs COMMAND in a new network namespace with only
+loopback (root only). The helper sets no_new_privs, applies the retained
+capabilities (as root), loads the program(s) and execs COMMAND. Nothing
+runs unless all of it worked.
+
+Exit status: COMMAND's own; 128+N if signal N killed it (SIGSYS: the filter
+killed it); 125 if the sandbox could not be set up; 126 if COMMAND cannot be
+executed; 127 if it was not found.
+
+Examples:
+  syscage run -- /bin/echo hello
+  syscage run --system-call-filter='~@network-io' -- curl example.org
+  syscage run --drop-capability=CAP_SYS_BOOT --dry-run -- /bin/true`,
+    )
+    .action(async (command: string, args: string[], opts: RunOpts) => {
+      try {
+        process.exitCode = await runAction(command, args, opts);
+      } catch (e) {
+        if (e instanceof SyscageError) {
+          process.stderr.write(`syscage: the command was not run: ${e.message}\n`);
+          process.exitCode = EXIT_SETUP_FAILED;
+          return;
+        }
+        const err = e as NodeJS.ErrnoException;
+        if (err !== null && typeof err === "object" && typeof err.code === "string" && typeof err.path === "string") {
+          process.stderr.write(`syscage: the command was not run: ${err.path}: cannot read (${err.code})\n`);
+          process.exitCode = EXIT_SETUP_FAILED;
+          return;
+        }
+        throw e;
+      }
+    });
+  // Usage errors of `run` exit 125 like `env`'s, so they cannot be mistaken for the command's status.
+  cmd.exitOverride((err: CommanderError) => {
+    if (err.exitCode === 0) throw err;
+    throw new CommanderError(EXIT_SETUP_FAILED, err.code, err.message);
+  });
+}

@@ -1,0 +1,39 @@
+/**
+ * Locating the native helper of `syscage run` (native/syscage-exec.c), built
+ * by `npm run build:native` into `native/build/syscage-exec` at the package
+ * root.
+ */
+import { accessSync, constants } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { SyscageError } from "../errors.js";
+
+/** The package root: two levels above this file, in `src/run/` and `dist/run/` alike. */
+export function packageRoot(): string {
+  return join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+}
+
+/** Where the built helper lives (whether or not it exists). */
+export function defaultHelperPath(): string {
+  return join(packageRoot(), "native", "build", "syscage-exec");
+}
+
+/**
+ * The path of an executable helper: `override` when given, else the built one.
+ * @throws SyscageError HELPER_MISSING with how to build it.
+ */
+export function requireHelper(override?: string): string {
+  const path = override ?? defaultHelperPath();
+  try {
+    accessSync(path, constants.X_OK);
+  } catch {
+    if (override !== undefined) {
+      throw new SyscageError("HELPER_MISSING", `the native helper ${path} does not exist or is not executable`);
+    }
+    throw new SyscageError(
+      "HELPER_MISSING",
+      `the native helper is not built (${path} is missing): run \`npm run build:native\` in ${packageRoot()} (needs a C compiler, e.g. apt-get install gcc libc6-dev)`,
+    );
+  }
+  return path;
+}

@@ -1,0 +1,224 @@
+/**
+ * What `syscage run` applies to a command, worked out in TypeScript before
+ * anything is spawned (fail closed: every error is thrown here), and the
+ * binary launch description handed to the native helper over a pipe.
+ */
+import type { AbiName } from "../abi/arch.js";
+import { CAP_LAST_CAP } from "../abi/capabilities.js";
+import { parseCapability } from "../abi/capabilities.js";
+import { decodeProgram, encodeProgram } from "../bpf/codec.js";
+import type { Insn } from "../bpf/insn.js";
+import { assertValid, checkStackPaths } from "../bpf/verify.js";
+import { compile, type CompiledProgram } from "../compile/index.js";
+import { SyscageError } from "../errors.js";
+import { FILTER_FLAGS, type FilterFlag, type Policy } from "../policy/model.js";
+import { nspawnCapabilities, nspawnPolicy } from "../policy/nspawn.js";
+
+/**
+ * The sandbox half of the options of {@link spawn} and {@link run}.
+ *
+ * The policy is either `policy` or built from the nspawn options
+ * (`capability`, `dropCapability`, `systemCallFilter`, `privateNetwork`,
+ * `abis`) exactly as `systemd-nspawn` would; with neither, it is the nspawn
+ * default for the host's ABIs.
+ */
+export interface SandboxOptions {
+  /** A ready policy; cannot be combined with the nspawn filter options. */
+  readonly policy?: Policy;
+  /** nspawn `--capability=` entries (names, comma lists, "all"). */
+  readonly capability?: readonly string[];
+  /** nspawn `--drop-capability=` entries; dropping wins. */
+  readonly dropCapability?: readonly string[];
+  /** nspawn `--system-call-filter=` values (a leading "~" makes a deny list). */
+  readonly systemCallFilter?: readonly string[];
+  /** ABIs of the nspawn policy (default: the host's local ABIs). */
+  readonly abis?: readonly AbiName[];
+  /**
+   * A new network namespace with only loopback, up (needs root). With the
+   * nspawn options it also retains CAP_NET_ADMIN, as nspawn does.
+   */
+  readonly privateNetwork?: boolean;
+  /**
+   * The capabilities to retain (names or numbers), or "keep" to leave them
+   * as they are. Default: nspawn's retained set when the policy comes from the
+   * nspawn options, "keep" for an explicit `policy`. Applied only when the
+   * helper runs privileged (see native/syscage-exec.c).
+   */
+  readonly capabilities?: readonly (string | number)[] | ReadonlySet<number> | "keep";
+  /**
+   * Extra raw programs (`struct sock_filter[]` bytes, host byte order) loaded
+   * before the policy's program, in this order. The policy's program is
+   * loaded last, so it is the newest filter and wins ties of same-kind actions.
+   */
+  readonly addFilters?: readonly Uint8Array[];
+  /**
+   * The seccomp flags: names, or a raw flags word passed to the kernel as is.
+   * Default: the policy's flags.
+   */
+  readonly flags?: readonly FilterFlag[] | number;
+}
+
+/** One program to load, with a name for messages. */
+export interface PlannedProgram {
+  readonly insns: readonly Insn[];
+  /** "added filter 1 (of 2)", "policy program". */
+  readonly source: string;
+}
+
+/** Everything the helper will apply, in order. */
+export interface LaunchPlan {
+  readonly policy: Policy;
+  readonly compiled: CompiledProgram;
+  /** In load order; the policy's program is last. */
+  readonly programs: readonly PlannedProgram[];
+  /** The flags word for seccomp(2). */
+  readonly flags: number;
+  /** Retained capability numbers, or null to leave capabilities as they are. */
+  readonly capabilities: ReadonlySet<number> | null;
+  readonly privateNetwork: boolean;
+}
+
+const NSPAWN_KEYS = ["capability", "dropCapability", "systemCallFilter", "abis"] as const;
+
+function capabilitySet(caps: readonly (string | number)[] | ReadonlySet<number>): Set<number> {
+  const out = new Set<number>();
+  for (const c of caps) {
+    if (typeof c === "number") {
+      if (!Number.isInteger(c) || c < 0 || c > CAP_LAST_CAP) {
+        throw new SyscageError("UNKNOWN_CAPABILITY", `capabilities: ${c} is not a capability number 0..${CAP_LAST_CAP}`);
+      }
+      out.add(c);
+    } else out.add(parseCapability(c));
+  }
+  return out;
+}
+
+/** The flags word of `flags` (names or a raw word). */
+export function flagsWord(flags: readonly FilterFlag[] | number): number {
+  if (typeof flags === "number") {
+    if (!Number.isInteger(flags) || flags < 0 || flags > 0xffffffff) {
+      throw new SyscageError("BAD_FLAGS", `flags: ${flags} is not a 32-bit flags word`);
+    }
+    return flags;
+  }
+  let word = 0;
+  for (const f of flags) {
+    const bit = FILTER_FLAGS[f];
+    if (bit === undefined) throw new SyscageError("BAD_FLAGS", `flags: unknown filter flag "${f}"; known: ${Object.keys(FILTER_FLAGS).join(", ")}`);
+    word |= bit;
+  }
+  return word >>> 0;
+}
+
+/**
+ * Work out what to apply: build and compile the policy (always verified),
+ * decode and verify the added programs, check the kernel's path limit for the
+ * whole stack. Throws SyscageError on any problem; nothing is spawned.
+ */
+export function planLaunch(options: SandboxOptions = {}): LaunchPlan {
+  const nspawnGiven = NSPAWN_KEYS.filter((k) => options[k] !== undefined);
+  if (options.policy !== undefined && nspawnGiven.length > 0) {
+    throw new SyscageError("BAD_OPTIONS", `give either a policy or nspawn options (${nspawnGiven.join(", ")}), not both`);
+  }
+  const nspawnOpts = {
+    capability: options.capability,
+    dropCapability: options.dropCapability,
+    systemCallFilter: options.systemCallFilter,
+    privateNetwork: options.privateNetwork,
+    abis: options.abis,
+  };
+  const policy = options.policy ?? nspawnPolicy(nspawnOpts);
+  let capabilities: ReadonlySet<number> | null;
+  if (options.capabilities === "keep") capabilities = null;
+  else if (options.capabilities !== undefined) capabilities = capabilitySet(options.capabilities);
+  else capabilities = options.policy === undefined ? nspawnCapabilities(nspawnOpts) : null;
+
+  const compiled = compile(policy);
+  const added = options.addFilters ?? [];
+  const programs: PlannedProgram[] = added.map((bytes, i) => {
+    const source = `added filter ${i + 1} (of ${added.length})`;
+    const insns = decodeProgram(bytes, source);
+    assertValid(insns, source);
+    return { insns, source };
+  });
+  programs.push({ insns: compiled.insns, source: "policy program" });
+  const stack = checkStackPaths(programs.map((p) => p.insns.length));
+  if (stack.length > 0) {
+    const f = stack[0]!;
+    throw new SyscageError("STACK_TOO_LARGE", `${programs[f.index]!.source}: ${f.message}`);
+  }
+  return {
+    policy,
+    compiled,
+    programs,
+    flags: flagsWord(options.flags ?? policy.flags),
+    capabilities,
+    privateNetwork: options.privateNetwork === true,
+  };
+}
+
+/** Option bits of the launch description. */
+const OPT_APPLY_CAPS = 1;
+const OPT_PRIVATE_NETWORK = 2;
+
+/**
+ * The binary launch description read by native/syscage-exec.c (host byte
+ * order): "SCGX", version 1, flags, options, retained capability mask (u64),
+ * program count, then each program as a u32 instruction count and its raw
+ * `struct sock_filter` bytes.
+ */
+export function encodeLaunch(plan: LaunchPlan): Uint8Array {
+  const bodies = plan.programs.map((p) => encodeProgram(p.insns));
+  const size = 28 + bodies.reduce((n, b) => n + 4 + b.length, 0);
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  const le = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+  out.set([0x53, 0x43, 0x47, 0x58], 0); // "SCGX"
+  view.setUint32(4, 1, le);
+  view.setUint32(8, plan.flags, le);
+  view.setUint32(12, (plan.capabilities !== null ? OPT_APPLY_CAPS : 0) | (plan.privateNetwork ? OPT_PRIVATE_NETWORK : 0), le);
+  let mask = 0n;
+  for (const c of plan.capabilities ?? []) mask |= 1n << BigInt(c);
+  view.setBigUint64(16, mask, le);
+  view.setUint32(24, bodies.length, le);
+  let o = 28;
+  for (const b of bodies) {
+    view.setUint32(o, b.length / 8, le);
+    out.set(b, o + 4);
+    o += 4 + b.length;
+  }
+  return out;
+}
+
+/** Exit statuses of the helper, as `env` uses them. */
+export const EXIT_SETUP_FAILED = 125;
+export const EXIT_CANNOT_EXECUTE = 126;
+export const EXIT_NOT_FOUND = 127;
+
+/**
+ * The command was not run: setting up the sandbox failed (125), or the
+ * command could not be executed (126) or found (127). `exitStatus` is the
+ * status the helper exited with.
+ */
+export class LaunchError extends SyscageError {
+  readonly exitStatus: 125 | 126 | 127;
+
+  constructor(exitStatus: 125 | 126 | 127, message: string) {
+    const code = exitStatus === EXIT_NOT_FOUND ? "COMMAND_NOT_FOUND" : exitStatus === EXIT_CANNOT_EXECUTE ? "COMMAND_NOT_EXECUTABLE" : "LAUNCH_FAILED";
+    super(code, message);
+    this.name = "LaunchError";
+    this.exitStatus = exitStatus;
+  }
+}
+
+/** Parse the helper's status line ("125 reason"); undefined for no report (the exec happened). */
+export function parseStatusReport(text: string): LaunchError | undefined {
+  const line = text.split("\n")[0]!.trim();
+  if (line === "") return undefined;
+  const m = /^(12[567]) (.*)$/.exec(line);
+  if (m === null) return new LaunchError(EXIT_SETUP_FAILED, `the native helper reported something unexpected: ${line}`);
+  const status = Number(m[1]) as 125 | 126 | 127;
+  const reason = m[2]!;
+  const text2 = status === EXIT_SETUP_FAILED ? `the command was not run: ${reason}` : reason;
+  return new LaunchError(status, text2);
+}

@@ -1,0 +1,181 @@
+/**
+ * Run a command under a seccomp policy, with the real kernel enforcing it.
+ *
+ *   import { run } from "syscage/run";
+ *   const r = await run("node", ["untrusted.js"], { systemCallFilter: ["~@network-io"], capture: true });
+ *
+ * The policy is compiled and verified here; then the native helper is spawned
+ * with the launch description on an extra pipe (nothing touches disk). The
+ * helper sets no_new_privs, applies the capabilities, loads the programs and
+ * execs the command in place, so the returned ChildProcess IS the command.
+ */
+import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions as NodeSpawnOptions, type StdioOptions } from "node:child_process";
+import type { Readable, Writable } from "node:stream";
+import { SyscageError } from "../errors.js";
+import { requireHelper } from "./helper.js";
+import { LaunchError, encodeLaunch, parseStatusReport, planLaunch, type LaunchPlan, type SandboxOptions } from "./launch.js";
+
+/**
+ * Options of {@link spawn}: the sandbox options, plus the usual
+ * child_process options (`stdio`, `env`, `cwd`, `uid`, `gid`, …) except
+ * `shell` and `argv0`, which would apply to the helper rather than the command.
+ */
+export interface SpawnOptions extends SandboxOptions, Omit<NodeSpawnOptions, "shell" | "argv0"> {
+  /** Path of the native helper (default: the package's `native/build/syscage-exec`). */
+  readonly helper?: string;
+  /** A plan from {@link planLaunch}, to skip planning (the sandbox options are then ignored). */
+  readonly plan?: LaunchPlan;
+}
+
+type StdioEntry = Exclude<StdioOptions, string>[number];
+
+function stdioArray(stdio: StdioOptions | undefined): StdioEntry[] {
+  if (stdio === undefined) return ["pipe", "pipe", "pipe"];
+  if (typeof stdio === "string") return [stdio, stdio, stdio];
+  const out = [...stdio];
+  while (out.length < 3) out.push("pipe");
+  return out;
+}
+
+const SANDBOX_KEYS = [
+  "policy",
+  "capability",
+  "dropCapability",
+  "systemCallFilter",
+  "abis",
+  "privateNetwork",
+  "capabilities",
+  "addFilters",
+  "flags",
+  "helper",
+  "plan",
+  "capture",
+  "input",
+  "shell",
+  "argv0",
+] as const;
+
+function nodeOptions(options: object): NodeSpawnOptions {
+  const rest: Record<string, unknown> = { ...options };
+  for (const k of SANDBOX_KEYS) delete rest[k];
+  return rest as NodeSpawnOptions;
+}
+
+/**
+ * Spawn `command` (found on PATH) with `args` under the sandbox. Returns a
+ * normal ChildProcess for the command itself: its pid, stdio, signals and
+ * exit status are the command's.
+ *
+ * Fails closed: a policy that cannot be built, compiled or verified, a bad
+ * added program or a stack over the kernel's path limit throws a
+ * SyscageError before anything is spawned. When the helper cannot apply the
+ * sandbox or exec the command, the child exits with 125 (setup), 126 (cannot
+ * execute) or 127 (not found) without running the command, and the
+ * ChildProcess emits `error` with a {@link LaunchError} saying why (as Node
+ * does for a command that does not exist: listen for `error`).
+ */
+export function spawn(command: string, args: readonly string[] = [], options: SpawnOptions = {}): ChildProcess {
+  if (typeof command !== "string" || command === "") throw new SyscageError("BAD_USAGE", "spawn: no command given");
+  const plan = options.plan ?? planLaunch(options);
+  const helper = requireHelper(options.helper);
+  const description = encodeLaunch(plan);
+  const stdio = stdioArray(options.stdio);
+  const configFd = stdio.length;
+  const statusFd = stdio.length + 1;
+  stdio.push("pipe", "pipe");
+  const child = nodeSpawn(helper, [String(configFd), String(statusFd), "--", command, ...args], { ...nodeOptions(options), stdio });
+
+  const config = child.stdio[configFd] as Writable | null;
+  const status = child.stdio[statusFd] as Readable | null;
+  if (config === null || status === null) {
+    // Only when spawning the helper itself failed; Node emits `error` for that.
+    return child;
+  }
+  // The helper may exit before reading everything (e.g. a bad fd); its status report says why.
+  config.on("error", () => undefined);
+  config.end(description);
+  let report = "";
+  status.setEncoding("utf8");
+  status.on("data", (chunk: string) => {
+    report += chunk;
+  });
+  status.on("error", () => undefined);
+  status.on("end", () => {
+    const err = parseStatusReport(report);
+    if (err !== undefined) child.emit("error", err);
+  });
+  return child;
+}
+
+/** Options of {@link run}. */
+export interface RunOptions extends SpawnOptions {
+  /**
+   * Capture stdout and stderr as strings (default false: they follow
+   * `stdio`, which defaults to "inherit" for run()).
+   */
+  readonly capture?: boolean;
+  /** Written to the command's stdin, which is then closed (stdin becomes a pipe). */
+  readonly input?: string | Uint8Array;
+}
+
+/** How the command ended: `code` or `signal`, and the captured output when asked. */
+export interface RunResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout?: string;
+  readonly stderr?: string;
+}
+
+/**
+ * Run `command` under the sandbox (see {@link spawn}) and wait for it.
+ * Resolves with how it ended, including death by a signal (SIGSYS when the
+ * filter killed it). Rejects with a SyscageError when the sandbox cannot be
+ * built, or a {@link LaunchError} (exitStatus 125/126/127) when the command
+ * was not run.
+ */
+export function run(command: string, args: readonly string[] = [], options: RunOptions = {}): Promise<RunResult> {
+  return new Promise<RunResult>((resolve, reject) => {
+    const stdio = stdioArray(options.stdio ?? "inherit");
+    if (options.capture === true) {
+      stdio[1] = "pipe";
+      stdio[2] = "pipe";
+    }
+    if (options.input !== undefined) stdio[0] = "pipe";
+    let child: ChildProcess;
+    try {
+      child = spawn(command, args, { ...options, stdio });
+    } catch (e) {
+      reject(e);
+      return;
+    }
+    let stdout = "";
+    let stderr = "";
+    if (options.capture === true) {
+      child.stdout?.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+      child.stderr?.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+    }
+    if (options.input !== undefined && child.stdin !== null) {
+      child.stdin.on("error", () => undefined);
+      child.stdin.end(options.input);
+    }
+    let failure: Error | undefined;
+    child.on("error", (e: Error) => {
+      failure ??= e;
+      // The helper itself could not be spawned: there will be no exit.
+      if (!(e instanceof LaunchError) && child.pid === undefined) reject(e);
+    });
+    child.on("close", (code: number | null, signal: NodeJS.Signals | null) => {
+      if (failure instanceof LaunchError) {
+        reject(failure);
+        return;
+      }
+      if (failure !== undefined) {
+        reject(failure);
+        return;
+      }
+      const result: RunResult = options.capture === true ? { code, signal, stdout, stderr } : { code, signal };
+      resolve(result);
+    });
+  });
+}
+
