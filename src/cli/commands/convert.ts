@@ -1,0 +1,74 @@
+/**
+ * `syscage convert [policy options] --to oci|docker|spo|systemd [-o FILE] [--name NAME] [--kubernetes]`:
+ * write any policy (nspawn's, a unit's, a JSON policy, an imported container
+ * profile) as a container profile or as systemd unit lines (docs/profiles.md).
+ */
+import { writeFileSync } from "node:fs";
+import type { Command } from "commander";
+import { SyscageError, didYouMean, suggest } from "../../errors.js";
+import { EXPORT_FORMATS, exportPolicy, kubernetesSnippet, type ExportFormat } from "../../policy/export.js";
+import { addPolicyOptions, loadPolicy, type PolicyOptionValues } from "../policy-options.js";
+
+interface ConvertOpts extends PolicyOptionValues {
+  to: string;
+  output?: string;
+  name?: string;
+  kubernetes?: boolean;
+}
+
+function parseFormat(text: string): ExportFormat {
+  const f = text.trim().toLowerCase();
+  if ((EXPORT_FORMATS as readonly string[]).includes(f)) return f as ExportFormat;
+  throw new SyscageError("BAD_USAGE", `--to: unknown format "${text}".${didYouMean(suggest(f, EXPORT_FORMATS))} Formats: ${EXPORT_FORMATS.join(", ")}`);
+}
+
+function runConvert(opts: ConvertOpts): void {
+  const format = parseFormat(opts.to);
+  if (opts.kubernetes === true && format === "systemd") throw new SyscageError("BAD_USAGE", "--kubernetes applies to the oci, docker and spo formats, not systemd");
+  const loaded = loadPolicy(opts);
+  for (const w of loaded.warnings) process.stderr.write(`syscage: warning: ${w}\n`);
+  const result = exportPolicy(loaded.policy, format, opts.name !== undefined ? { name: opts.name } : {});
+  for (const w of result.warnings) process.stderr.write(`syscage: warning: ${w}\n`);
+  if (opts.output !== undefined) writeFileSync(opts.output, result.text);
+  else process.stdout.write(result.text);
+  if (opts.kubernetes === true) {
+    const file = opts.output ?? (format === "spo" ? "profile.yaml" : "profile.json");
+    const snippet = kubernetesSnippet(file, format, opts.name !== undefined ? { name: opts.name } : {});
+    // With -o the snippet goes to stdout; without, after the profile on stderr so stdout stays one document.
+    if (opts.output !== undefined) process.stdout.write(snippet);
+    else process.stderr.write(snippet);
+  }
+}
+
+/** Add `convert` to the program. */
+export function register(program: Command): void {
+  const cmd = program
+    .command("convert")
+    .description("export a policy as an OCI / Docker seccomp profile, a Security Profiles Operator SeccompProfile, or systemd SystemCallFilter= lines")
+    .requiredOption("--to <format>", `output format: ${EXPORT_FORMATS.join(" | ")}`)
+    .option("-o, --output <file>", "write to FILE instead of stdout")
+    .option("--name <name>", "spo: metadata.name of the SeccompProfile (default syscage-profile)")
+    .option("--kubernetes", "also print the Pod securityContext snippet and the node path (/var/lib/kubelet/seccomp/…) for the file");
+  addPolicyOptions(cmd);
+  cmd
+    .addHelpText(
+      "after",
+      `
+Formats:
+  oci      OCI runtime-spec linux.seccomp JSON: a Kubernetes Localhost profile,
+           for runc, crun and CRI-O
+  docker   the same with archMap and comments: docker run --security-opt seccomp=FILE
+  spo      security-profiles-operator.x-k8s.io/v1 SeccompProfile YAML
+  systemd  SystemCallFilter= / SystemCallErrorNumber= / SystemCallArchitectures=
+           lines, when the policy can be said that way
+
+What a format cannot express (argument conditions in systemd, values above
+2^63-1 in SPO, TRAP data, …) is an error naming the rule. Warnings go to stderr.
+
+Examples:
+  syscage convert --to oci -o nspawn.json                    # the nspawn default
+  syscage convert --profile docker.json --to spo --name web
+  syscage convert --policy policy.json --to oci -o p.json --kubernetes`,
+    )
+    .action((opts: ConvertOpts) => runConvert(opts));
+}

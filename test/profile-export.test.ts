@@ -1,0 +1,164 @@
+/**
+ * Export (src/policy/export.ts): round trips import(export(p)) ≡ p for oci,
+ * docker and spo on random policies and on the nspawn default (its three
+ * outcomes kept), the OCI runtime-spec JSON Schema (vendored under
+ * test/fixtures/oci-runtime-spec with its license), SPO's limits, and
+ * systemd lines.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Ajv } from "ajv";
+import fc from "fast-check";
+import { parse as parseYaml } from "yaml";
+import { getAbi, syscallTable, type AbiName } from "../src/abi/index.js";
+import { SyscageError } from "../src/errors.js";
+import { decide } from "../src/policy/evaluate.js";
+import { exportPolicy, jsonWithBigInts, type ExportFormat } from "../src/policy/export.js";
+import { definePolicy, type Policy, type RuleInput } from "../src/policy/model.js";
+import { nspawnPolicy } from "../src/policy/nspawn.js";
+import { parseProfile } from "../src/policy/oci.js";
+import { argVectors } from "./helpers/compile-diff.js";
+
+const SCHEMA_DIR = fileURLToPath(new URL("./fixtures/oci-runtime-spec/", import.meta.url));
+
+/** Import an exported document again (SPO: its spec). */
+function reimport(text: string, format: ExportFormat, host: AbiName): Policy {
+  const json = format === "spo" ? jsonWithBigInts((parseYaml(text, { intAsBigInt: true }) as { spec: unknown }).spec) : text;
+  return parseProfile(json, `exported.${format}`, { hostArch: host, kernel: "6.1" }).policy;
+}
+
+/** Every syscall number of every ABI (plus unknown numbers) and argument vectors around every rule's constants: same rets. */
+function sameDecisions(a: Policy, b: Policy, label: string): number {
+  assert.deepEqual(b.abis, a.abis, `${label}: ABIs`);
+  let n = 0;
+  for (const abi of a.abis) {
+    const arch = getAbi(abi).auditArch;
+    const table = syscallTable(abi);
+    const nrs = [...table.map((e) => e.nr), getAbi(abi).nrOffset + 4000, table[table.length - 1]!.nr + 1];
+    for (const nr of nrs) {
+      const byName = a.rules.filter((r) => r.syscall === (table.find((e) => e.nr === nr)?.name ?? "")).map((r) => r.conditions);
+      for (const args of byName.length === 0 ? [[0n, 0n, 0n, 0n, 0n, 0n]] : argVectors(byName, nr, 40, 20)) {
+        const x = decide(a, { arch, nr, args }).ret;
+        const y = decide(b, { arch, nr, args }).ret;
+        assert.equal(y >>> 0, x >>> 0, `${label}: ${abi} nr ${nr} args ${args.join(",")}`);
+        n++;
+      }
+    }
+  }
+  return n;
+}
+
+test("round trip of the nspawn default (x86_64 host): oci, docker and spo keep its three outcomes and every decision", () => {
+  const p = nspawnPolicy({ abis: ["x86_64", "x86", "x32"] });
+  for (const f of ["oci", "docker", "spo"] as const) {
+    const back = reimport(exportPolicy(p, f).text, f, "x86_64");
+    const n = sameDecisions(p, back, `nspawn → ${f}`);
+    assert.ok(n > 1000);
+  }
+  const oci = JSON.parse(exportPolicy(p, "oci").text) as { defaultAction: string; defaultErrnoRet: number; syscalls: { names: string[]; action: string; errnoRet?: number; args?: unknown[] }[] };
+  assert.equal(oci.defaultAction, "SCMP_ACT_ERRNO");
+  assert.equal(oci.defaultErrnoRet, 38, "ENOSYS for unknown syscalls");
+  assert.ok(oci.syscalls.some((s) => s.errnoRet === 1 && s.names.includes("kexec_load")), "EPERM for known-denied");
+  const audit = oci.syscalls.find((s) => s.names.includes("socket") && s.args !== undefined);
+  const args = (audit?.args ?? []) as { index: number; value: number; valueTwo?: number; op: string }[];
+  const tests = (i: number, v: number): boolean => args.some((a) => a.index === i && (a.op === "SCMP_CMP_EQ" ? a.value === v : a.op === "SCMP_CMP_MASKED_EQ" && a.valueTwo === v));
+  assert.ok(args.length === 2 && tests(0, 16) && tests(2, 9), `the audit rule: ${JSON.stringify(audit)}`);
+  assert.equal(audit?.errnoRet, 97);
+});
+
+test("the nspawn default exported as OCI passes the OCI runtime-spec JSON Schema (vendored, Apache-2.0)", () => {
+  const files = readdirSync(SCHEMA_DIR).filter((f) => f.endsWith(".json"));
+  assert.ok(readFileSync(join(SCHEMA_DIR, "LICENSE"), "utf8").includes("Apache License"));
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  for (const f of files) {
+    const s = JSON.parse(readFileSync(join(SCHEMA_DIR, f), "utf8")) as Record<string, unknown>;
+    delete s["$schema"]; // draft-04; the files use no draft-04-only keyword
+    ajv.addSchema(s, f);
+  }
+  const validate = ajv.getSchema("config-schema.json")!;
+  const seccomp = JSON.parse(exportPolicy(nspawnPolicy({ abis: ["x86_64", "x86", "x32"] }), "oci").text) as unknown;
+  const config = { ociVersion: "1.0.2", root: { path: "rootfs" }, process: { cwd: "/", args: ["sh"], user: { uid: 0, gid: 0 } }, linux: { seccomp } };
+  assert.equal(validate(config), true, JSON.stringify(validate.errors));
+  // The check can fail: a wrong action string is rejected.
+  const bad = { ...config, linux: { seccomp: { ...(seccomp as object), defaultAction: "SCMP_ACT_NOPE" } } };
+  assert.equal(validate(bad), false);
+});
+
+const HOSTS: readonly AbiName[] = ["x86_64", "aarch64", "s390x"];
+const NAMES = ["read", "write", "openat", "socket", "clone", "mmap", "ioctl", "getpid", "futex", "kill"];
+
+const policyArb = fc
+  .record({
+    host: fc.constantFrom(...HOSTS),
+    def: fc.constantFrom("ERRNO(1)", "ERRNO(38)", "KILL_PROCESS", "ALLOW", "ERRNO(13)"),
+    rules: fc.array(
+      fc.record({
+        syscall: fc.constantFrom(...NAMES),
+        action: fc.constantFrom("ALLOW", "ERRNO(1)", "ERRNO(EACCES)", "KILL_THREAD", "TRAP", "LOG", "TRACE(7)", "ERRNO(22)"),
+        args: fc.uniqueArray(fc.integer({ min: 0, max: 5 }), { maxLength: 3 }),
+        value: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+        op: fc.constantFrom("EQ", "NE", "LT", "GE", "MASKED_EQ"),
+      }),
+      { maxLength: 12 },
+    ),
+  })
+  .map(({ host, def, rules }) => {
+    const abis = (host === "x86_64" ? ["x86_64", "x86", "x32"] : host === "aarch64" ? ["aarch64", "arm"] : ["s390x", "s390"]) as AbiName[];
+    const rs: RuleInput[] = rules.map((r) => ({
+      syscall: r.syscall,
+      action: r.action,
+      conditions: r.args.map((arg) => (r.op === "MASKED_EQ" ? { arg, op: r.op, mask: r.value, value: r.value & 0xff00n } : { arg, op: r.op, value: r.value })),
+    }));
+    return definePolicy({ default: def, unknown: def === "ALLOW" ? "ALLOW" : "ERRNO(ENOSYS)", badArch: "KILL_PROCESS", abis, rules: rs, argumentWidth: "u64" });
+  });
+
+test("random policies: import(export(p)) has p's decisions for oci, docker and spo (or the export says why it cannot)", () => {
+  let done = 0;
+  let refused = 0;
+  for (const p of fc.sample(policyArb, { seed: 0xe4907, numRuns: 60 })) {
+    for (const f of ["oci", "docker", "spo"] as const) {
+      let text: string;
+      try {
+        text = exportPolicy(p, f).text;
+      } catch (e) {
+        assert.ok(e instanceof SyscageError && e.code === "EXPORT_UNSUPPORTED", String(e));
+        assert.match(e.message, /^cannot export to \w+: /);
+        refused++;
+        continue;
+      }
+      sameDecisions(p, reimport(text, f, p.abis[0]!), `${f} random`);
+      done++;
+    }
+  }
+  assert.ok(done > 120, `only ${done} round trips (${refused} refused)`);
+});
+
+test("SPO limits: values above 2^63-1, TRAP data and architectures SPO lacks are errors naming the rule", () => {
+  const big = definePolicy({ default: "ERRNO(1)", abis: ["x86_64"], rules: [{ syscall: "ioctl", action: "ALLOW", conditions: [{ arg: 2, op: "EQ", value: 1n << 63n }] }] });
+  assert.throws(() => exportPolicy(big, "spo"), /cannot export to spo: the rule for ioctl .*argument 2 value 9223372036854775808 is above 2\^63-1/);
+  assert.doesNotThrow(() => exportPolicy(big, "oci"));
+  const trap = definePolicy({ default: "ERRNO(1)", abis: ["x86_64"], rules: [{ syscall: "read", action: "TRAP(5)" }] });
+  assert.throws(() => exportPolicy(trap, "oci"), /rule #1 \(read → TRAP\(5\).*profiles have no TRAP data/);
+  const loong = definePolicy({ default: "ERRNO(1)", abis: ["loongarch64"], rules: [{ syscall: "read", action: "ALLOW" }] });
+  assert.throws(() => exportPolicy(loong, "spo"), /architecture SCMP_ARCH_LOONGARCH64: the SeccompProfile CRD accepts only/);
+  const spo = parseYaml(exportPolicy(definePolicy({ default: "ERRNO(1)", abis: ["x86_64"], rules: [{ syscall: "read", action: "ALLOW" }] }), "spo", { name: "web" }).text) as Record<string, unknown>;
+  assert.equal(spo["apiVersion"], "security-profiles-operator.x-k8s.io/v1");
+  assert.equal(spo["kind"], "SeccompProfile");
+  assert.deepEqual(spo["metadata"], { name: "web" });
+  assert.equal((spo["spec"] as Record<string, unknown>)["defaultErrnoRet"], undefined);
+  const sameArg = definePolicy({ default: "ERRNO(1)", abis: ["x86_64"], rules: [{ syscall: "dup", action: "ALLOW", conditions: [{ arg: 0, op: "GE", value: 3 }, { arg: 0, op: "LE", value: 9 }] }] });
+  assert.throws(() => exportPolicy(sameArg, "oci"), /two conditions on argument 0.*OR to runc and crun/);
+});
+
+test("systemd: allow lists, deny lists, and the reasons when it cannot", () => {
+  const allow = definePolicy({ default: "ERRNO(EPERM)", unknown: "ERRNO(ENOSYS)", abis: ["x86_64", "x86"], rules: [{ syscall: ["read", "write"], action: "ALLOW" }] });
+  assert.equal(exportPolicy(allow, "systemd").text, "SystemCallFilter=read write\nSystemCallErrorNumber=EPERM\nSystemCallArchitectures=x86-64 x86\n");
+  const deny = definePolicy({ default: "ALLOW", unknown: "ALLOW", abis: ["x86_64"], rules: [{ syscall: ["mount", "umount2"], action: "ERRNO(EACCES)" }] });
+  assert.equal(exportPolicy(deny, "systemd").text, "SystemCallFilter=~mount umount2\nSystemCallErrorNumber=EACCES\nSystemCallArchitectures=x86-64\n");
+  assert.throws(() => exportPolicy(nspawnPolicy({ abis: ["x86_64"] }), "systemd"), /cannot export to systemd: rule #1 \(socket .*SystemCallFilter= cannot test syscall arguments/);
+  const two = definePolicy({ default: "ALLOW", unknown: "ALLOW", abis: ["x86_64"], rules: [{ syscall: "mount", action: "ERRNO(1)" }, { syscall: "kill", action: "ERRNO(13)" }] });
+  assert.throws(() => exportPolicy(two, "systemd"), /one deny action/);
+});
