@@ -155,7 +155,9 @@ function eqFamily(abi: AbiName, n: number, masked = 0): PolicyInput {
     });
   }
   for (const s of [...PLUMBING_NAMES, "getpid"]) rules.push({ syscall: s, action: "ALLOW" });
-  return { abis: [abi], default: "ERRNO(EPERM)", unknown: "ERRNO(ENOSYS)", badArch: "KILL_PROCESS", rules };
+  // "u64": every EQ costs the same (two words) whatever the argument's type, so one
+  // MASKED_EQ → EQ step adds exactly one instruction (argument widths: test/argwidth-*.test.ts).
+  return { abis: [abi], default: "ERRNO(EPERM)", unknown: "ERRNO(ENOSYS)", badArch: "KILL_PROCESS", argumentWidth: "u64", rules };
 }
 
 test("long jumps: programs with offsets ≥ 255 (ja) still verify and match decide()", () => {

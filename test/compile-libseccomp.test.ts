@@ -16,6 +16,12 @@
  *   no-argument rule silently override a denial; ours: most restrictive wins).
  * - overlap-tie: several rules of the same action kind but different data
  *   match; we take the first in policy order, libseccomp its tree order.
+ * - narrow-high-bits: under the default `argumentWidth: "kernel"` a condition
+ *   on an argument narrower than its register (`int family`: 32 bits,
+ *   `umode_t`: 16) compares only the bits the kernel uses; libseccomp compares
+ *   all of them. Only where such an argument or a condition's constant on it
+ *   has bits set above the type's width: on calls whose narrow arguments and
+ *   constants have clean (zero) high bits, a difference here is a failure.
  * - libseccomp-flaw: libseccomp's own program is wrong on that call: its
  *   path runs through a comparison whose accumulator is ill-defined (see
  *   suspectJumps: A holds different words on different paths, or still holds
@@ -33,7 +39,7 @@ import { getAbi, syscallName, syscallNumber, syscallTable, knownSyscallNames, AB
 import { actionPrecedence, decodeProgram, formatAction, interpret, verify, type Insn } from "../src/bpf/index.js";
 import { compile } from "../src/compile/index.js";
 import { definePolicy, type Policy, type PolicyInput } from "../src/policy/model.js";
-import { actionRet, conditionHolds, decide, type CallData } from "../src/policy/evaluate.js";
+import { actionRet, conditionHolds, conditionWidth, decide, type CallData } from "../src/policy/evaluate.js";
 import { needOracle, sharedDataDir } from "./helpers/oracles.js";
 import { MULTIPLEXED_NAMES, libseccompBuild, libseccompResolve, type LsArch, type LsResult } from "./helpers/libseccomp.js";
 import {
@@ -56,7 +62,7 @@ const LO = 0xffffffffn;
 const SOCKETCALL_X86 = syscallNumber("x86", "socketcall")!;
 const IPC_X86 = syscallNumber("x86", "ipc")!;
 
-type Category = "libseccomp-flaw" | "x32-high-word" | "overlap-restrictive" | "overlap-tie";
+type Category = "libseccomp-flaw" | "narrow-high-bits" | "x32-high-word" | "overlap-restrictive" | "overlap-tie";
 
 interface Report {
   compared: number;
@@ -70,8 +76,8 @@ function newReport(): Report {
   return {
     compared: 0,
     excluded: 0,
-    counts: { "libseccomp-flaw": 0, "x32-high-word": 0, "overlap-restrictive": 0, "overlap-tie": 0 },
-    examples: { "libseccomp-flaw": [], "x32-high-word": [], "overlap-restrictive": [], "overlap-tie": [] },
+    counts: { "libseccomp-flaw": 0, "narrow-high-bits": 0, "x32-high-word": 0, "overlap-restrictive": 0, "overlap-tie": 0 },
+    examples: { "libseccomp-flaw": [], "narrow-high-bits": [], "x32-high-word": [], "overlap-restrictive": [], "overlap-tie": [] },
     failures: [],
   };
 }
@@ -85,6 +91,33 @@ function truncated(p: Policy): Policy {
       conditions: r.conditions.map((c) => (c.mask === undefined ? { ...c, value: c.value & LO } : { ...c, value: c.value & LO, mask: c.mask & LO })),
     })),
   };
+}
+
+/** libseccomp's reading of a policy: every register bit compared (argumentWidth "u64"). */
+function wideOf(p: Policy): Policy {
+  return { ...p, argumentWidth: "u64" };
+}
+
+/**
+ * Does the call have a narrow argument (declared type narrower than the
+ * register, under p's argumentWidth) that a rule of its syscall tests, whose
+ * register value or the condition's constant has bits set above the type's
+ * width (within the register)?
+ */
+function narrowHighBits(p: Policy, abi: AbiName, nr: number, args: readonly bigint[]): boolean {
+  const name = syscallName(abi, nr >>> 0);
+  if (name === undefined) return false;
+  const reg = getAbi(abi).argBits;
+  const regMask = (1n << BigInt(reg)) - 1n;
+  for (const r of p.rules) {
+    if (r.syscall !== name) continue;
+    for (const c of r.conditions) {
+      const w = conditionWidth(p, abi, name, c.arg);
+      if (w >= reg) continue;
+      if (((args[c.arg] ?? 0n) & regMask) >> BigInt(w) !== 0n || (c.value & regMask) >> BigInt(w) !== 0n) return true;
+    }
+  }
+  return false;
 }
 
 /** Indexes of the rules that match a call, comparing at `bits` as libseccomp does. */
@@ -131,7 +164,8 @@ function abiOf(p: Policy, arch: number, nr: number): AbiName | undefined {
 /** Compare our program and libseccomp's on one policy; adds to `rep`. */
 function compare(p: Policy, ours: readonly Insn[], theirs: readonly Insn[], resolved: LsResult["numbers"], seed: number, rep: Report, label: string): void {
   const excluded = excludedPoints(p, resolved);
-  const p32 = truncated(p);
+  const pw = wideOf(p);
+  const p32 = truncated(pw);
   const flaws = suspectJumps(theirs);
   const one = (where: string, arch: number, nr: number, args: readonly bigint[]): void => {
     const abi = abiOf(p, arch, nr);
@@ -157,8 +191,18 @@ function compare(p: Policy, ours: readonly Insn[], theirs: readonly Insn[], reso
         return;
       }
     }
-    // libseccomp's reading: on x32 only low words.
+    // libseccomp's reading: every register bit (and on x32 only low words).
     let ref = got;
+    const wide = decide(pw, data).ret >>> 0;
+    if (wide !== got) {
+      if (abi === undefined || !narrowHighBits(p, abi, nr, args)) {
+        rep.failures.push(`${at}: kernel-width and 64-bit readings differ (${formatAction(got)} / ${formatAction(wide)}) on clean high bits`);
+        return;
+      }
+      note(rep, "narrow-high-bits", `${at}: ours ${formatAction(got)}, libseccomp (all bits) ${formatAction(ls)}`);
+      if (wide === ls) return;
+      ref = wide;
+    }
     if (abi === "x32") {
       const low = args.map((a) => a & LO);
       ref = decide(p32, { arch, nr, args: low }).ret >>> 0;
@@ -168,7 +212,7 @@ function compare(p: Policy, ours: readonly Insn[], theirs: readonly Insn[], reso
       }
     }
     const bits = abi === "x86" || abi === "x32" ? 32 : 64;
-    const m = abi === undefined ? [] : matching(bits === 32 && abi === "x32" ? p32 : p, abi, nr, bits === 32 ? args.map((a) => a & LO) : args, bits);
+    const m = abi === undefined ? [] : matching(bits === 32 && abi === "x32" ? p32 : pw, abi, nr, bits === 32 ? args.map((a) => a & LO) : args, bits);
     const rets = new Set(m.map((i) => actionRet(p.rules[i]!.action, abi!) >>> 0));
     if (m.length >= 2 && rets.has(ls)) {
       if (actionPrecedence(ref) < actionPrecedence(ls)) {
@@ -258,6 +302,17 @@ test("random policies (x86_64 + x86 + x32): syscage and libseccomp agree up to d
   const { rep } = differential(policies, (i) => (i % 2 === 0 ? 1 : 2), (i) => `random policy #${i}`);
   summary(t, rep, "x86_64+x86+x32");
   assert.ok(rep.compared > 80 * 2000, `only ${rep.compared} calls compared`);
+  assert.ok(rep.counts["narrow-high-bits"] > 100, "the kernel-width class is exercised");
+  assert.deepEqual(rep.failures.slice(0, 10), [], `${rep.failures.length} unexplained mismatches`);
+});
+
+test("argumentWidth u64: the same random policies agree with libseccomp with no narrow-high-bits difference at all", (t) => {
+  if (!needOracle(t, "python3-seccomp")) return;
+  // The narrow-high-bits class is exactly the kernel-width reading: switched off, it vanishes.
+  const policies = randomPolicies(0xd1ff01, 40, fc.constant<LsArch[]>([...X86_TRIO])).map(wideOf);
+  const { rep } = differential(policies, (i) => (i % 2 === 0 ? 1 : 2), (i) => `u64 random policy #${i}`);
+  summary(t, rep, "x86_64+x86+x32, u64");
+  assert.equal(rep.counts["narrow-high-bits"], 0);
   assert.deepEqual(rep.failures.slice(0, 10), [], `${rep.failures.length} unexplained mismatches`);
 });
 

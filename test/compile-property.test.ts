@@ -198,7 +198,8 @@ test("the check catches a wrong program (mutation self-test)", () => {
     default: "ERRNO(EPERM)",
     rules: [
       { syscall: "getpid", action: "ALLOW" },
-      { syscall: "dup", action: "KILL_PROCESS", conditions: [{ arg: 0, op: "GT", value: 0x1_0000_0000n }] },
+      // lseek's offset is a 64-bit off_t on both ABIs: the high-word constant 1 is compared.
+      { syscall: "lseek", action: "KILL_PROCESS", conditions: [{ arg: 1, op: "GT", value: 0x1_0000_0000n }] },
     ],
   };
   checkPolicy(input, 1);

@@ -109,15 +109,16 @@ for (const who of ["root", "unprivileged"] as const) {
   });
 
   describe(`argument checks, as ${who}`, () => {
-    // An allow rule with an exact 64-bit comparison and a deny rule on an int
-    // argument written as MASKED_EQ on the low 32 bits (what the kernel uses).
+    // Plain EQ / NE conditions on int arguments. Under the default argumentWidth "kernel" they
+    // compare the low 32 bits (what the kernel uses); under "u64" all 64 (libseccomp's reading).
     const policy = definePolicy({
       default: "ALLOW",
       rules: [
         { syscall: "getpriority", action: "ERRNO(EXDEV)", conditions: [{ arg: 0, op: "NE", value: 0 }] },
-        { syscall: "dup", action: "ERRNO(EXDEV)", conditions: [{ arg: 0, op: "MASKED_EQ", mask: 0xffffffff, value: 1 }] },
+        { syscall: "dup", action: "ERRNO(EXDEV)", conditions: [{ arg: 0, op: "EQ", value: 1 }] },
       ],
     });
+    const wide = { ...policy, argumentWidth: "u64" as const };
     const EXDEV = `err ${ERRNO.EXDEV}`;
 
     test("setting only the high 32 bits does not get past an argument check", async (t) => {
@@ -126,24 +127,34 @@ for (const who of ["root", "unprivileged"] as const) {
       await assertFilterDecides(
         probe,
         [
-          // getpriority(which = 2^32) is getpriority(PRIO_PROCESS) to the kernel (int), but not 0 to the filter.
-          [`native:${NR.getpriority}:${hex(HIGH)},0`, EXDEV],
-          // dup(1 + 2^32) is dup(1) to the kernel; the low-word mask catches it.
+          // dup(1 + 2^32) is dup(1) to the kernel (unsigned int fildes); so it is to the filter.
           [`native:${NR.dup}:${hex(HIGH + 1n)}`, EXDEV],
+          [`native:${NR.dup}:${hex(0xffff_ffff_0000_0001n)}`, EXDEV],
           [`native:${NR.dup}:1`, EXDEV],
         ],
         { ...as, policy },
         uid,
       );
-      const ok = await probeUnder(probe, [`native:${NR.getpriority}:0,0`, `native:${NR.dup}:${hex(HIGH + 2n)}`], { ...as, policy });
-      assert.deepEqual(ok, ["ok", "ok"]);
+      // getpriority(which = 2^32) is getpriority(PRIO_PROCESS = 0) to the kernel (int which), and
+      // the filter reads the same 0: allowed, as getpriority(0, 0) is.
+      const ok = await probeUnder(probe, [`native:${NR.getpriority}:0,0`, `native:${NR.getpriority}:${hex(HIGH)},0`, `native:${NR.dup}:${hex(HIGH + 2n)}`], { ...as, policy });
+      assert.deepEqual(ok, ["ok", "ok", "ok"]);
+    });
+
+    test('argumentWidth "u64": exact 64-bit comparisons, and the high-bits hole they leave', async (t) => {
+      const probe = setup(t);
+      if (probe === null || !needRoot(t)) return;
+      const got = await probeUnder(probe, [`native:${NR.getpriority}:${hex(HIGH)},0`, `native:${NR.dup}:${hex(HIGH + 1n)}`, `native:${NR.dup}:1`], { ...as, policy: wide });
+      // 2^32 is not 0 to a 64-bit comparison; dup(1 + 2^32) slips past `EQ 1` and the kernel runs dup(1).
+      assert.deepEqual(got, [EXDEV, "ok", EXDEV]);
     });
 
     test("the same through x32 numbers", async (t) => {
       const probe = setup(t);
       if (probe === null || !needRoot(t)) return;
-      const got = await probeUnder(probe, [`native:${NR.x32.getpriority}:${hex(HIGH)},0`, `native:${NR.x32.dup}:${hex(HIGH + 1n)}`], { ...as, policy });
-      assert.deepEqual(got, [EXDEV, EXDEV]);
+      const got = await probeUnder(probe, [`native:${NR.x32.getpriority}:${hex(HIGH)},0`], { ...as, policy: wide });
+      const got2 = await probeUnder(probe, [`native:${NR.x32.dup}:${hex(HIGH + 1n)}`], { ...as, policy });
+      assert.deepEqual([...got, ...got2], [EXDEV, EXDEV]);
     });
 
     // socket() takes `int family`: real nspawn (64-bit comparison) lets
@@ -151,8 +162,25 @@ for (const who of ["root", "unprivileged"] as const) {
     test("nspawn's audit rule with high bits in the family argument", async (t) => {
       const probe = setup(t);
       if (probe === null || !needRoot(t)) return;
-      const [got] = await probeUnder(probe, [`native:${NR.socket}:${hex(HIGH + 16n)},3,9`], as);
-      assert.equal(got, `err ${ERRNO.EAFNOSUPPORT}`);
+      const EAFNOSUPPORT = `err ${ERRNO.EAFNOSUPPORT}`;
+      const specs = [
+        `native:${NR.socket}:${hex(HIGH + 16n)},3,9`, // family with high bits
+        `native:${NR.socket}:16,3,9`, // the plain call
+        `native:${NR.socket}:16,3,${hex(HIGH + 9n)}`, // protocol with high bits
+        `native:${NR.socket}:${hex(0xffffffff00000010n)},3,${hex(0x8000000000000009n)}`, // both, other high words
+        `native:${NR.socket}:16,3,0`, // NETLINK_ROUTE still works
+        `native:${NR.socket}:${hex(HIGH + 16n)},3,0`, // … with high bits too (the kernel reads family 16)
+        `native:${NR.socket}:16,3,15`, // NETLINK_KOBJECT_UEVENT
+      ];
+      const got = await probeUnder(probe, specs, as);
+      assert.deepEqual(got, [EAFNOSUPPORT, EAFNOSUPPORT, EAFNOSUPPORT, EAFNOSUPPORT, "ok", "ok", "ok"]);
+      // Without a filter the kernel creates the audit socket from every one of those spellings…
+      const base = baseline(probe, specs.slice(0, 4), uid);
+      assert.ok(base.every((b) => b !== EAFNOSUPPORT), `baseline: ${base.join(" | ")}`);
+      // … and libseccomp's 64-bit reading (argumentWidth "u64", what real nspawn installs) lets the
+      // high-bits spellings through: the hole this closes.
+      const wide = await probeUnder(probe, specs.slice(0, 4), { ...as, policy: { ...nspawnPolicy(), argumentWidth: "u64" } });
+      assert.deepEqual(wide, [base[0], EAFNOSUPPORT, base[2], base[3]]);
     });
   });
 

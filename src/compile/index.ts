@@ -8,11 +8,13 @@
  * test them, so every unconditionally allowed syscall stays cacheable by the
  * kernel (Linux ≥ 5.11).
  */
+import { argType } from "../abi/argtypes.js";
 import { getAbi, type AbiName } from "../abi/arch.js";
+import { syscallNumber } from "../abi/tables.js";
 import { BPF_MAXINSNS, type Insn } from "../bpf/insn.js";
 import { assertValid } from "../bpf/verify.js";
 import { SyscageError } from "../errors.js";
-import { actionRet } from "../policy/evaluate.js";
+import { actionRet, conditionWidth } from "../policy/evaluate.js";
 import { formatPolicyAction, ruleAbis, type FilterFlag, type Policy } from "../policy/model.js";
 import { Dag, type Node } from "./dag.js";
 import { ARCH_OFFSET, dispatchNode, layout } from "./emit.js";
@@ -43,6 +45,10 @@ export interface CompiledProgram {
   readonly sections: readonly ArchSection[];
 }
 
+function hasSyscall(abi: AbiName, name: string): boolean {
+  return syscallNumber(abi, name) !== undefined;
+}
+
 /** Things in a policy that are legal but probably not what its author meant. */
 function policyWarnings(policy: Policy, abis: readonly AbiName[]): string[] {
   const out: string[] = [];
@@ -54,10 +60,20 @@ function policyWarnings(policy: Policy, abis: readonly AbiName[]): string[] {
       if (c.op === "MASKED_EQ" && (c.value & ~(c.mask ?? 0n)) !== 0n) {
         out.push(`${r.origin}: MASKED_EQ value 0x${c.value.toString(16)} has bits outside mask 0x${(c.mask ?? 0n).toString(16)}; the condition never holds`);
       }
-      const hi = c.value >> 32n;
-      const narrow = abis.filter((a) => getAbi(a).argBits === 32 && hi !== 0n && hi !== 0xffffffffn);
-      if (narrow.length > 0) {
-        out.push(`${r.origin}: arg${c.arg} constant 0x${c.value.toString(16)} does not fit in 32 bits; on ${narrow.join(", ")} only its low 32 bits are compared`);
+      // A constant the compared width cannot hold (neither zero- nor sign-extended) is truncated.
+      const byWidth = new Map<number, string[]>();
+      for (const a of abis) {
+        if (!hasSyscall(a, r.syscall)) continue;
+        const w = conditionWidth(policy, a, r.syscall, c.arg);
+        if (w === 64) continue;
+        const hi = c.value >> BigInt(w);
+        if (hi === 0n || hi === (1n << BigInt(64 - w)) - 1n) continue;
+        const t = policy.argumentWidth === "u64" ? undefined : argType(a, r.syscall, c.arg);
+        const label = t === undefined ? a : `${a} (${t.name} is ${t.type})`;
+        byWidth.set(w, [...(byWidth.get(w) ?? []), label]);
+      }
+      for (const [w, where] of byWidth) {
+        out.push(`${r.origin}: arg${c.arg} constant 0x${c.value.toString(16)} does not fit in ${w} bits; on ${where.join(", ")} only its low ${w} bits are compared`);
       }
     }
   });

@@ -6,7 +6,7 @@
  */
 import { getAbi, X32_SYSCALL_BIT, type AbiName } from "../abi/arch.js";
 import { syscallTable } from "../abi/tables.js";
-import { actionRet } from "../policy/evaluate.js";
+import { actionRet, conditionWidth } from "../policy/evaluate.js";
 import { ACTION_RANK, formatPolicyAction, type Action, type Policy, type Rule } from "../policy/model.js";
 import { conditionNode } from "./conditions.js";
 import type { Dag, Node } from "./dag.js";
@@ -63,7 +63,8 @@ function syscallNode(dag: Dag, policy: Policy, abi: AbiName, name: string, ruleI
     const origin = { note: `${name}: ${rule.origin}`, rules: [i] };
     let chain: Node = retFor(dag, rule.action, abi, `${name}: ${rule.origin}`, [i]);
     for (let c = rule.conditions.length - 1; c >= 0; c--) {
-      chain = conditionNode(dag, rule.conditions[c]!, a.argBits, a.endian, chain, node, origin);
+      const cond = rule.conditions[c]!;
+      chain = conditionNode(dag, cond, conditionWidth(policy, abi, name, cond.arg), a.endian, chain, node, origin);
     }
     node = chain;
   }

@@ -3,6 +3,7 @@
  * says which action a call gets and which rule decided it. The compiler is
  * tested against this, and `explain` reports from it.
  */
+import { argWidth, type ArgWidth } from "../abi/argtypes.js";
 import { ABIS, X32_SYSCALL_BIT, type AbiName } from "../abi/arch.js";
 import { errnoNumber } from "../abi/errno.js";
 import { syscallName } from "../abi/tables.js";
@@ -32,8 +33,6 @@ export interface Decision {
   readonly origin: string;
 }
 
-const U32 = 0xffffffffn;
-const U64 = (1n << 64n) - 1n;
 
 /** The 32-bit filter return value for an action on an ABI (errno names resolved per ABI). */
 export function actionRet(action: Action, abi: AbiName): number {
@@ -60,13 +59,21 @@ export function actionRet(action: Action, abi: AbiName): number {
   }
 }
 
+/** All-ones mask of the low `bits` bits. */
+export function widthMask(bits: ArgWidth): bigint {
+  return (1n << BigInt(bits)) - 1n;
+}
+
 /**
- * Does `cond` hold for argument value `arg` on an ABI whose argument
- * registers are `bits` wide? On 32-bit ABIs only the low 32 bits of the
- * argument and of the constants take part (docs/semantics.md).
+ * Does `cond` hold for argument register value `arg` when `bits` low bits of
+ * it count? `bits` is the register width (32 on 32-bit ABIs, 64 otherwise)
+ * or, under `argumentWidth: "kernel"`, the width of the argument's declared C
+ * type ({@link conditionWidth}). Only the low `bits` bits of the argument, of
+ * the constant and of the mask take part; every operator compares them as
+ * unsigned `bits`-bit numbers (docs/semantics.md, "Argument comparisons").
  */
-export function conditionHolds(cond: Condition, arg: bigint, bits: 32 | 64): boolean {
-  const m = bits === 64 ? U64 : U32;
+export function conditionHolds(cond: Condition, arg: bigint, bits: ArgWidth): boolean {
+  const m = widthMask(bits);
   const a = arg & m;
   const v = cond.value & m;
   switch (cond.op) {
@@ -85,6 +92,17 @@ export function conditionHolds(cond: Condition, arg: bigint, bits: 32 | 64): boo
     case "MASKED_EQ":
       return (a & (cond.mask ?? 0n) & m) === v;
   }
+}
+
+/**
+ * How many low bits of argument `arg` of `syscall` a condition compares on
+ * `abi`: under `argumentWidth: "kernel"` (the default) the width of the
+ * declared C type (`int` 32, `umode_t` 16), falling back to the register
+ * width when the tables have no type; under "u64" the register width
+ * (64, or 32 on 32-bit ABIs).
+ */
+export function conditionWidth(policy: Pick<Policy, "argumentWidth">, abi: AbiName, syscall: string, arg: number): ArgWidth {
+  return policy.argumentWidth === "u64" ? ABIS.get(abi)!.argBits : argWidth(abi, syscall, arg);
 }
 
 /**
@@ -117,11 +135,10 @@ export function decide(policy: Policy, call: CallData): Decision {
   if (name === undefined) {
     return { action: policy.unknown.action, ret: actionRet(policy.unknown.action, abi), abi, reason: "unknown", origin: policy.unknown.origin };
   }
-  const bits = ABIS.get(abi)!.argBits;
   let best: number | undefined;
   policy.rules.forEach((r, i) => {
     if (r.syscall !== name) return;
-    if (!r.conditions.every((c) => conditionHolds(c, call.args[c.arg] ?? 0n, bits))) return;
+    if (!r.conditions.every((c) => conditionHolds(c, call.args[c.arg] ?? 0n, conditionWidth(policy, abi, name, c.arg)))) return;
     if (best === undefined || ACTION_RANK[r.action.kind] < ACTION_RANK[policy.rules[best]!.action.kind]) best = i;
   });
   if (best === undefined) {

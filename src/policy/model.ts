@@ -93,6 +93,32 @@ export interface Policy {
   /** The ABIs the program covers. */
   readonly abis: readonly AbiName[];
   readonly flags: readonly FilterFlag[];
+  /**
+   * OCI `listenerPath`/`listenerMetadata`, carried through from an imported
+   * container profile to an exported one (where the runtime sends the seccomp
+   * notify fd for NOTIFY rules). It does not change the program.
+   */
+  readonly listener?: PolicyListener;
+  /**
+   * How conditions read an argument (docs/semantics.md, "Argument
+   * comparisons"). "kernel" (the default when absent): the value the kernel
+   * uses, i.e. the low bits of the register that the argument's declared C
+   * type keeps (`int` 32, `umode_t` 16). "u64": all bits of the register,
+   * as libseccomp compares them.
+   */
+  readonly argumentWidth?: ArgumentWidthMode;
+}
+
+/** See {@link Policy.argumentWidth}. */
+export type ArgumentWidthMode = "kernel" | "u64";
+
+/** The accepted values of {@link Policy.argumentWidth}. */
+export const ARGUMENT_WIDTH_MODES: readonly ArgumentWidthMode[] = ["kernel", "u64"];
+
+/** Where a container runtime sends the seccomp user-notification fd (OCI `listenerPath`). */
+export interface PolicyListener {
+  readonly path: string;
+  readonly metadata?: string;
 }
 
 // ---- actions ---------------------------------------------------------------
@@ -216,6 +242,8 @@ export interface PolicyInput {
   /** Default: the host's local ABIs. */
   readonly abis?: readonly AbiName[];
   readonly flags?: readonly FilterFlag[];
+  /** Default: "kernel" (compare the value the kernel uses); "u64" is libseccomp's full 64 bits. */
+  readonly argumentWidth?: ArgumentWidthMode;
   readonly rules?: readonly RuleInput[];
   /** Origin of the default action, for explanations. */
   readonly origin?: string;
@@ -316,7 +344,13 @@ export function definePolicy(input: PolicyInput): Policy {
     badArch: { action: toAction(input.badArch ?? KILL_PROCESS, "badArch"), origin: `${origin}: architecture not covered` },
     abis: [...new Set(abis)],
     flags: [...new Set(input.flags ?? [])],
+    argumentWidth: checkArgumentWidth(input.argumentWidth ?? "kernel"),
   };
+}
+
+function checkArgumentWidth(m: string): ArgumentWidthMode {
+  if ((ARGUMENT_WIDTH_MODES as readonly string[]).includes(m)) return m as ArgumentWidthMode;
+  throw new SyscageError("BAD_OPTION", `argumentWidth: "${m}" is not one of ${ARGUMENT_WIDTH_MODES.join(", ")}`);
 }
 
 /** ABIs where a rule's syscall exists (the rule is ignored on the others). */

@@ -51,7 +51,6 @@ export const NSPAWN_DEFAULT_CAPABILITIES: readonly string[] = Object.freeze([...
 /** AF_NETLINK and NETLINK_AUDIT: the same numbers on every Linux ABI. */
 const AF_NETLINK = 16n;
 const NETLINK_AUDIT = 9n;
-const LOW32 = 0xffffffffn;
 
 /** Origin of the audit rule. */
 export const NSPAWN_AUDIT_ORIGIN = "nspawn audit rule: socket(AF_NETLINK, *, NETLINK_AUDIT)";
@@ -243,12 +242,13 @@ export function nspawnPolicy(opts: NspawnOptions = {}): Policy {
     rules.push({
       syscall: "socket",
       action: errno("EAFNOSUPPORT"),
-      // socket() reads `int family` and `int protocol`: only the low 32 bits
-      // count, so the rule compares only those. nspawn compares all 64 bits,
-      // and socket(AF_NETLINK | 1 << 32, …, NETLINK_AUDIT) slips past it.
+      // socket() reads `int family` and `int protocol`: under the default
+      // argumentWidth "kernel" these EQ conditions compare only the low 32
+      // bits (src/abi/argtypes.ts). nspawn compares all 64 bits, and
+      // socket(AF_NETLINK | 1 << 32, …, NETLINK_AUDIT) slips past it.
       conditions: [
-        { arg: 0, op: "MASKED_EQ", mask: LOW32, value: AF_NETLINK },
-        { arg: 2, op: "MASKED_EQ", mask: LOW32, value: NETLINK_AUDIT },
+        { arg: 0, op: "EQ", value: AF_NETLINK },
+        { arg: 2, op: "EQ", value: NETLINK_AUDIT },
       ],
       origin: NSPAWN_AUDIT_ORIGIN,
     });
