@@ -292,7 +292,8 @@ describe("syscage stats", () => {
       assert.equal(a.executed.numbers, t[t.length - 1]!.nr - getAbi(a.abi as AbiName).nrOffset + 1);
     }
     // read, write, close are the only unconditional ALLOWs: exactly those are cacheable.
-    assert.deepEqual(j.abis[0]!.cache, { modelled: true, cacheable: 3, tableSize: syscallTable("x86_64").length });
+    const { syscalls: _list, ...counts } = j.abis[0]!.cache as typeof j.abis[0]["cache"] & { syscalls?: unknown };
+    assert.deepEqual(counts, { modelled: true, cacheable: 3, tableSize: syscallTable("x86_64").length });
     assert.equal(j.abis[1]!.cache.cacheable, 3);
     assert.equal(j.abis[2]!.cache.modelled, false);
     assert.equal(j.abis[2]!.cache.cacheable, 0);
@@ -320,7 +321,9 @@ describe("programStats on hand-written programs", () => {
     const t64 = syscallTable("x86_64");
     assert.deepEqual(x64!.executed, { avg: 5, max: 5, maxNr: 0, numbers: t64[t64.length - 1]!.nr + 1 });
     assert.equal(x64!.instructions, 7);
-    assert.deepEqual(x64!.cache, { modelled: true, cacheable: ["read"], tableSize: t64.length });
+    const { syscalls, ...cache } = x64!.cache;
+    assert.deepEqual(cache, { modelled: true, cacheable: ["read"], tableSize: t64.length });
+    assert.equal(syscalls.length, t64.length);
     assert.equal(x86!.executed.avg, 3);
     assert.equal(x86!.executed.max, 3);
     assert.deepEqual(x86!.cache.cacheable, []);

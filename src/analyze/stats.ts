@@ -4,10 +4,14 @@
  * kernel's constant-action cache (Linux ≥ 5.11) would let skip BPF.
  */
 import { getAbi, type AbiName } from "../abi/arch.js";
-import { syscallTable } from "../abi/tables.js";
+import type { ArgWidth } from "../abi/argtypes.js";
+import { syscallNumber, syscallTable } from "../abi/tables.js";
+import { formatAction } from "../bpf/actions.js";
 import { isConstAllow } from "../bpf/cache.js";
 import type { Insn } from "../bpf/insn.js";
 import { interpret } from "../bpf/interpret.js";
+import { conditionWidth, decide } from "../policy/evaluate.js";
+import { formatPolicyAction, ruleAbis, type Policy } from "../policy/model.js";
 
 /**
  * ABIs whose calls the kernel never caches: x32 numbers carry bit 30, beyond
@@ -52,11 +56,44 @@ export interface CacheStats {
   readonly cacheable: readonly string[];
   /** Size of the ABI's syscall table (the denominator of `cacheable.length`). */
   readonly tableSize: number;
+  /** Every syscall of the table in number order: cacheable or not, and why not. */
+  readonly syscalls: readonly CacheEntry[];
+}
+
+/** One syscall of the table and the kernel's cache. */
+export interface CacheEntry {
+  readonly name: string;
+  /** As seen in seccomp_data.nr. */
+  readonly nr: number;
+  readonly cacheable: boolean;
+  /**
+   * Why it is not cacheable: "decision is ERRNO(EPERM), not ALLOW" (the
+   * kernel caches only ALLOW), "argument-dependent (socket: ORIGIN)", or the
+   * ABI's reason when the kernel caches nothing for it.
+   */
+  readonly why?: string;
+}
+
+/**
+ * The policy's argument conditions on one ABI and how many of them are
+ * narrowed: compared on fewer bits than the argument register holds because
+ * the argument's declared type is narrower (`argumentWidth: "kernel"`:
+ * `int` 32 bits, `umode_t` 16 bits on a 64-bit ABI; 16 bits on a 32-bit one).
+ */
+export interface ConditionWidthStats {
+  /** Conditions of the rules whose syscall exists on the ABI. */
+  readonly conditions: number;
+  /** Those compared on fewer bits than the register width. */
+  readonly narrowed: number;
+  /** Narrowed conditions by the width compared. */
+  readonly byWidth: Readonly<Partial<Record<ArgWidth, number>>>;
 }
 
 /** Statistics of one ABI. */
 export interface AbiStats {
   readonly abi: AbiName;
+  /** The policy's conditions and how many are narrowed (only with the policy). */
+  readonly conditions?: ConditionWidthStats;
   /** Instructions in the whole program (all ABIs share one program). */
   readonly instructions: number;
   /** Executed instructions, each syscall run with all six arguments and the IP zero. */
@@ -76,8 +113,11 @@ export interface AbiStats {
  * Cacheable syscalls: those numbers of the table for which the kernel's
  * emulator ({@link isConstAllow}) proves the program returns ALLOW; none on
  * ABIs the kernel does not cache (x32, MIPS, SuperH; see {@link CacheStats}).
+ * With the `policy` the program was compiled from, each syscall that is not
+ * cacheable says why in policy terms (its decision, or the rules whose
+ * conditions make it argument-dependent); without it, in program terms.
  */
-export function programStats(insns: readonly Insn[], abis: readonly AbiName[]): AbiStats[] {
+export function programStats(insns: readonly Insn[], abis: readonly AbiName[], policy?: Policy): AbiStats[] {
   return abis.map((abi) => {
     const info = getAbi(abi);
     const table = syscallTable(abi);
@@ -96,14 +136,61 @@ export function programStats(insns: readonly Insn[], abis: readonly AbiName[]): 
     }
     const numbers = last - first + 1;
     const reason = NOT_CACHED[abi];
-    const cacheable = reason === undefined ? table.filter((e) => isConstAllow(insns, info.auditArch, e.nr)).map((e) => e.name) : [];
+    const syscalls: CacheEntry[] = table.map((e) => {
+      if (reason !== undefined) return { name: e.name, nr: e.nr, cacheable: false, why: reason };
+      if (isConstAllow(insns, info.auditArch, e.nr)) return { name: e.name, nr: e.nr, cacheable: true };
+      return { name: e.name, nr: e.nr, cacheable: false, why: notCacheableWhy(insns, abi, e.name, e.nr, policy) };
+    });
+    const cacheable = syscalls.filter((e) => e.cacheable).map((e) => e.name);
     const cache: CacheStats =
-      reason === undefined ? { modelled: true, cacheable, tableSize: table.length } : { modelled: false, reason, cacheable, tableSize: table.length };
+      reason === undefined
+        ? { modelled: true, cacheable, tableSize: table.length, syscalls }
+        : { modelled: false, reason, cacheable, tableSize: table.length, syscalls };
     return {
       abi,
+      ...(policy !== undefined ? { conditions: conditionWidthStats(policy, abi) } : {}),
       instructions: insns.length,
       executed: { avg: total / numbers, max, maxNr, numbers },
       cache,
     };
   });
+}
+
+/** How many of the policy's conditions on `abi` compare fewer bits than the register (see {@link ConditionWidthStats}). */
+export function conditionWidthStats(policy: Policy, abi: AbiName): ConditionWidthStats {
+  const reg = getAbi(abi).argBits;
+  let conditions = 0;
+  let narrowed = 0;
+  const byWidth: Partial<Record<ArgWidth, number>> = {};
+  for (const r of policy.rules) {
+    if (syscallNumber(abi, r.syscall) === undefined) continue;
+    for (const c of r.conditions) {
+      conditions++;
+      const w = conditionWidth(policy, abi, r.syscall, c.arg);
+      if (w >= reg) continue;
+      narrowed++;
+      byWidth[w] = (byWidth[w] ?? 0) + 1;
+    }
+  }
+  return { conditions, narrowed, byWidth };
+}
+
+/** Why the kernel cannot cache `name` (which it does not): in policy terms when the policy is known. */
+function notCacheableWhy(insns: readonly Insn[], abi: AbiName, name: string, nr: number, policy: Policy | undefined): string {
+  const info = getAbi(abi);
+  const zero = [0n, 0n, 0n, 0n, 0n, 0n];
+  if (policy === undefined) {
+    const r = interpret(insns, { nr, arch: info.auditArch, instructionPointer: 0n, args: zero }, info.endian);
+    if (r.ret >>> 0 !== 0x7fff0000) return `decision is ${formatAction(r.ret)}, not ALLOW`;
+    return "argument-dependent (the program reads more than nr and arch before allowing it)";
+  }
+  const onAbi = { ...policy, abis: [abi] };
+  const rules = policy.rules.filter((r) => r.syscall === name && ruleAbis(r, onAbi).length > 0);
+  const d = decide(policy, { arch: info.auditArch, nr, args: zero });
+  const canAllow = rules.some((r) => r.action.kind === "ALLOW") || (policy.default.action.kind === "ALLOW" && !rules.some((r) => r.conditions.length === 0));
+  if (d.action.kind !== "ALLOW" && !canAllow) return `decision is ${formatPolicyAction(d.action)}, not ALLOW`;
+  const conditional = [...new Set(rules.filter((r) => r.conditions.length > 0).map((r) => r.origin))];
+  if (conditional.length > 0) return `argument-dependent (${name}: ${conditional.join("; ")})`;
+  if (d.action.kind === "ALLOW") return "the program reads more than nr and arch on the path to its ALLOW";
+  return `decision is ${formatPolicyAction(d.action)}, not ALLOW`;
 }

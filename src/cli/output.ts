@@ -7,7 +7,7 @@ export function toJson(value: unknown, indent = 2): string {
     (_k, v: unknown) => (typeof v === "bigint" ? `\u0000big:${v.toString()}` : v),
     indent,
   );
-  return marked.replace(/"\u0000big:(-?\d+)"/g, "$1");
+  return marked.replace(/"\\u0000big:(-?\d+)"/g, "$1");
 }
 
 export function printJson(value: unknown): void {

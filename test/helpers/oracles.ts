@@ -23,7 +23,7 @@ function probe(name: string, check: () => string | null): string | null {
 }
 
 /** Why the oracle is unavailable, or null when it is available. */
-export function oracleMissing(name: "python3-seccomp" | "scmp_sys_resolver" | "cc" | "seccomp-kernel" | "systemd-nspawn"): string | null {
+export function oracleMissing(name: "python3-seccomp" | "scmp_sys_resolver" | "cc" | "seccomp-kernel" | "systemd-nspawn" | "chromium"): string | null {
   switch (name) {
     case "python3-seccomp":
       return probe(name, () => {
@@ -69,8 +69,18 @@ export function oracleMissing(name: "python3-seccomp" | "scmp_sys_resolver" | "c
         if (trial.status !== 0) return `systemd-nspawn cannot start a container here (exit ${trial.status}): ${(trial.stderr ?? "").trim().split("\n")[0]}`;
         return null;
       });
+    case "chromium":
+      // Debian's chromium, driven by playwright-core (test/report.test.ts).
+      return probe(name, () => {
+        if (!existsSync(CHROMIUM)) return `${CHROMIUM} not found (apt-get install chromium)`;
+        const r = spawnSync(CHROMIUM, ["--version"], { encoding: "utf8", timeout: 30_000 });
+        return r.status === 0 ? null : `${CHROMIUM} --version failed (exit ${r.status}): ${(r.stderr ?? "").trim().split("\n")[0]}`;
+      });
   }
 }
+
+/** Debian's chromium (apt-get install chromium), for the browser tests. */
+export const CHROMIUM = "/usr/bin/chromium";
 
 /**
  * Call at the start of a test that needs an oracle. Returns false (and marks

@@ -16,7 +16,7 @@ import { disassemble, disassembleLines } from "../../bpf/disasm.js";
 import { classify, type Insn } from "../../bpf/insn.js";
 import { compile, type CompiledProgram } from "../../compile/index.js";
 import { SyscageError, didYouMean, suggest } from "../../errors.js";
-import { FILTER_FLAGS, type FilterFlag } from "../../policy/model.js";
+import { FILTER_FLAGS, type FilterFlag, type Policy } from "../../policy/model.js";
 import { formatTable, printJson, toJson } from "../output.js";
 import { addPolicyOptions, loadPolicy, type PolicyOptionValues } from "../policy-options.js";
 
@@ -32,6 +32,7 @@ interface CompileOpts extends PolicyOptionValues {
 
 interface StatsOpts extends PolicyOptionValues {
   json?: boolean;
+  list?: boolean;
 }
 
 /**
@@ -195,12 +196,12 @@ function formatDisasm(prog: CompiledProgram, source: string): string {
   return header + disassemble(prog.insns);
 }
 
-function compilePolicy(opts: PolicyOptionValues): { prog: CompiledProgram; source: string } {
+function compilePolicy(opts: PolicyOptionValues): { prog: CompiledProgram; source: string; policy: Policy } {
   const { policy, warnings, source } = loadPolicy(opts);
   for (const w of warnings) process.stderr.write(`syscage: warning: ${w}\n`);
   const prog = compile(policy);
   for (const w of prog.warnings) process.stderr.write(`syscage: warning: ${w}\n`);
-  return { prog, source };
+  return { prog, source, policy };
 }
 
 function runCompile(opts: CompileOpts): void {
@@ -228,7 +229,7 @@ function runCompile(opts: CompileOpts): void {
   else process.stdout.write(data);
 }
 
-/** The stats as printed by `--json` (counts; issue #7 adds `cache.syscalls`). */
+/** The stats as printed by `--json` (counts, and `cache.syscalls`: every syscall, cacheable or not and why). */
 function statsJson(policy: string, stats: readonly AbiStats[]): unknown {
   return {
     policy,
@@ -236,20 +237,22 @@ function statsJson(policy: string, stats: readonly AbiStats[]): unknown {
     abis: stats.map((s) => ({
       abi: s.abi,
       instructions: s.instructions,
+      ...(s.conditions !== undefined ? { conditions: s.conditions } : {}),
       executed: { avg: Math.round(s.executed.avg * 100) / 100, max: s.executed.max, maxNr: s.executed.maxNr, numbers: s.executed.numbers },
       cache: {
         modelled: s.cache.modelled,
         ...(s.cache.reason !== undefined ? { reason: s.cache.reason } : {}),
         cacheable: s.cache.cacheable.length,
         tableSize: s.cache.tableSize,
+        syscalls: s.cache.syscalls.map((e) => ({ name: e.name, nr: e.nr, cacheable: e.cacheable, ...(e.why !== undefined ? { why: e.why } : {}) })),
       },
     })),
   };
 }
 
 function runStats(opts: StatsOpts): void {
-  const { prog, source } = compilePolicy(opts);
-  const stats = programStats(prog.insns, prog.abis);
+  const { prog, source, policy } = compilePolicy(opts);
+  const stats = programStats(prog.insns, prog.abis, policy);
   if (opts.json === true) {
     printJson(statsJson(source, stats));
     return;
@@ -265,12 +268,49 @@ function runStats(opts: StatsOpts): void {
     ]);
   }
   const notes = stats.filter((s) => !s.cache.modelled).map((s) => `${s.abi}: ${s.cache.reason ?? ""}`);
+  const narrowed = stats
+    .filter((s) => s.conditions !== undefined && s.conditions.conditions > 0)
+    .map((s) => {
+      const c = s.conditions!;
+      const by = Object.entries(c.byWidth).map(([w, n]) => `${n} on ${w} bits`).join(", ");
+      return `${s.abi} ${c.narrowed} of ${c.conditions}${by === "" ? "" : ` (${by})`}`;
+    });
   process.stdout.write(
     formatTable(rows) +
       "\n\nexecuted: instructions run per syscall number (every table number and the unknown numbers between), arguments all zero\n" +
       "kernel-cacheable: syscalls the kernel's action cache (Linux >= 5.11) allows without running BPF\n" +
-      notes.map((n) => `${n}\n`).join(""),
+      notes.map((n) => `${n}\n`).join("") +
+      (narrowed.length > 0 ? `narrowed conditions (compare only the bits the argument's C type keeps): ${narrowed.join("; ")}\n` : "") +
+      (opts.list === true ? stats.map(cacheList).join("") : ""),
   );
+}
+
+/** `--list`: the cacheable syscalls of one ABI, then each one that is not, with why. */
+function cacheList(s: AbiStats): string {
+  const yes = s.cache.syscalls.filter((e) => e.cacheable);
+  const no = s.cache.syscalls.filter((e) => !e.cacheable);
+  const out = [`\n${s.abi}: ${yes.length} cacheable, ${no.length} not cacheable`];
+  if (!s.cache.modelled) {
+    out.push(`  not cacheable: all ${no.length}: ${s.cache.reason ?? ""}`);
+    return out.join("\n") + "\n";
+  }
+  if (yes.length > 0) {
+    out.push("  cacheable:");
+    let line = "   ";
+    for (const e of yes) {
+      if (line.length + e.name.length + 1 > 100) {
+        out.push(line);
+        line = "   ";
+      }
+      line += ` ${e.name}`;
+    }
+    out.push(line);
+  }
+  if (no.length > 0) {
+    out.push("  not cacheable:");
+    out.push(formatTable(no.map((e) => [`    ${e.name}`, e.why ?? ""])));
+  }
+  return out.join("\n") + "\n";
 }
 
 /** Add `compile` and `stats` to the program. */
@@ -307,7 +347,8 @@ Examples:
 
   addPolicyOptions(program.command("stats"))
     .description("compile a policy and show, per ABI, its size, instructions executed per syscall, and kernel-cacheable syscalls")
-    .option("--json", "print {policy, args, abis: [{abi, instructions, executed: {avg, max, maxNr, numbers}, cache: {modelled, reason?, cacheable, tableSize}}]}")
+    .option("--list", "also list, per ABI, the cacheable syscalls and each one that is not, with why")
+    .option("--json", "print {policy, args, abis: [{abi, instructions, executed: {avg, max, maxNr, numbers}, cache: {modelled, reason?, cacheable, tableSize, syscalls: [{name, nr, cacheable, why?}]}}]}")
     .addHelpText(
       "after",
       `
@@ -319,7 +360,17 @@ is the zero-argument path. avg and max are over those numbers.
 kernel-cacheable: the syscalls of the ABI's table for which the kernel's
 action cache (Linux >= 5.11) proves the filter returns ALLOW from nr and arch
 alone, so they skip BPF. x32 calls are never cached (their numbers lie beyond
-the x86_64 bitmap); MIPS and SuperH kernels have no cache.`,
+the x86_64 bitmap); MIPS and SuperH kernels have no cache.
+
+--list (and cache.syscalls in --json) says why each other syscall is not
+cacheable: its decision is not ALLOW ("decision is ERRNO(EPERM), not ALLOW":
+the kernel caches only ALLOW), it is argument-dependent ("argument-dependent
+(socket: nspawn audit rule …)": the filter must read the arguments), or the
+ABI has no cache at all.
+
+Examples:
+  syscage stats --list
+  syscage stats --json --arch x86_64 | jq '.abis[0].cache.syscalls[] | select(.cacheable | not)'`,
     )
     .action((opts: StatsOpts) => runStats(opts));
 }
