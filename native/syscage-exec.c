@@ -43,7 +43,37 @@
  *   u64 retained_capabilities;    bit n = capability n (used with option bit 0)
  *   u32 program_count;
  *   program_count times: u32 instruction_count; struct sock_filter[instruction_count]
+ *   only with option bit 2 (record, below):
+ *     u32 record_fd;              where the supervisor writes its records
+ *     u32 arg_entry_count;
+ *     arg_entry_count times: u32 arch; u32 nr; u32 arg_mask (bit i: record args[i])
  * Nothing may follow.
+ *
+ * Record mode (option bit 2, `syscage record`): the LAST program returns
+ * SECCOMP_RET_USER_NOTIF for the calls to record and is loaded with
+ * SECCOMP_FILTER_FLAG_NEW_LISTENER. A supervisor answers every notification
+ * with SECCOMP_USER_NOTIF_FLAG_CONTINUE (the call then runs as if the filter
+ * had allowed it) after noting (arch, nr, the masked args). The supervisor
+ * must not be under the filter, and this process must stay the command, so:
+ *   a. before anything else this process double-forks the supervisor (an
+ *      orphan, not a child of the command) and shakes hands with it over two
+ *      pipes: the supervisor opens a pidfd of this process and proves that
+ *      pidfd_getfd(2) works on it (PR_SET_PTRACER allows it under Yama);
+ *   b. right before loading the last program, this process tells the
+ *      supervisor the fd number the listener will get (the lowest free one),
+ *      loads it and execs; every call from then on (execve first) waits for
+ *      the supervisor, which takes the listener with pidfd_getfd(2) — no
+ *      syscall of ours has to pass it, so nothing of ours is recorded;
+ *   c. the supervisor writes one 64-byte record per distinct (arch, nr,
+ *      masked args) to record_fd, and an end record with the counts when the
+ *      listener reports that no task uses the filter any more (the command and
+ *      all its descendants have exited).
+ * Record layout (host byte order): u32 kind (1 call, 2 end, 3 error); u32
+ * arch; u32 nr; u32 arg_mask; u64 args[6]. End: args[0] notifications,
+ * args[1] distinct records, args[2] records dropped (table full). Error: nr =
+ * errno, args[] = a NUL-terminated message (48 bytes). Needs Linux >= 5.9.
+ * Environment SYSCAGE_TEST_NO_USER_NOTIF=1 simulates a kernel without user
+ * notification (for tests).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -58,10 +88,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef PR_CAP_AMBIENT
@@ -79,6 +113,8 @@
 
 #define OPT_APPLY_CAPS 1u
 #define OPT_PRIVATE_NETWORK 2u
+#define OPT_RECORD 4u
+#define MAX_ARG_ENTRIES 4096u
 
 /* Largest description accepted: 64 programs of 4096 instructions, with room. */
 #define MAX_CONFIG (64u * 4096u * 8u + 4096u)
@@ -104,12 +140,20 @@ static void fail(int code, const char *fmt, ...) {
 
 /* ---- the launch description ------------------------------------------- */
 
+/* Record mode: which arguments to note for one (arch, nr). */
+struct arg_entry {
+  uint32_t arch, nr, mask;
+};
+
 struct config {
   uint32_t seccomp_flags;
   uint32_t options;
   uint64_t retained;
   uint32_t program_count;
   struct sock_fprog programs[MAX_PROGRAMS];
+  int record_fd;
+  uint32_t arg_count;
+  const struct arg_entry *args;
 };
 
 static unsigned char *read_all(int fd, size_t *len) {
@@ -165,6 +209,14 @@ static void parse_config(int fd, struct config *c) {
     /* The buffer stays allocated until exec; the kernel copies each program. */
     c->programs[i].len = (unsigned short)count;
     c->programs[i].filter = (struct sock_filter *)(void *)take(buf, len, &pos, (size_t)count * sizeof(struct sock_filter));
+  }
+  if (c->options & OPT_RECORD) {
+    if (c->program_count == 0) fail(EXIT_SETUP, "record mode needs the recording program");
+    c->record_fd = (int)take_u32(buf, len, &pos);
+    c->arg_count = take_u32(buf, len, &pos);
+    if (c->arg_count > MAX_ARG_ENTRIES) fail(EXIT_SETUP, "too many argument entries (%u, at most %u)", c->arg_count, MAX_ARG_ENTRIES);
+    c->args = (const struct arg_entry *)(const void *)take(buf, len, &pos, (size_t)c->arg_count * sizeof(struct arg_entry));
+    if (fcntl(c->record_fd, F_SETFD, FD_CLOEXEC) != 0) fail(EXIT_SETUP, "record fd %d is not open: %s", c->record_fd, strerror(errno));
   }
   if (pos != len) fail(EXIT_SETUP, "launch description has %zu unexpected trailing bytes", len - pos);
 }
@@ -269,8 +321,8 @@ static void apply_capabilities(uint64_t retained) {
   }
 }
 
-static void load_filters(const struct config *c) {
-  for (uint32_t i = 0; i < c->program_count; i++) {
+static void load_filters(const struct config *c, uint32_t count) {
+  for (uint32_t i = 0; i < count; i++) {
     long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned long)c->seccomp_flags, &c->programs[i]);
     if (r < 0) {
       int e = errno;
@@ -286,6 +338,306 @@ static void load_filters(const struct config *c) {
      * (NOTIFY actions then fail with ENOSYS). */
     if (r > 0 && (c->seccomp_flags & SECCOMP_FILTER_FLAG_NEW_LISTENER)) close((int)r);
   }
+}
+
+/* ---- record mode: the supervisor ---------------------------------------- */
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+
+#define REC_CALL 1u
+#define REC_END 2u
+#define REC_ERROR 3u
+#define TABLE_SIZE (1u << 16) /* distinct records kept; 3/4 of it is used */
+
+struct record {
+  uint32_t kind, arch, nr, mask;
+  uint64_t args[6];
+};
+
+static int rec_fd = -1;
+
+static void put_record(const struct record *r) {
+  const char *p = (const char *)r;
+  size_t left = sizeof *r;
+  while (left > 0) {
+    ssize_t w = write(rec_fd, p, left);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) _exit(1); /* the reader is gone: nothing left to do */
+    p += w;
+    left -= (size_t)w;
+  }
+}
+
+/* An error record, then exit (the supervisor's counterpart of fail()). */
+static void sup_fail(int err, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
+static void sup_fail(int err, const char *fmt, ...) {
+  struct record r;
+  memset(&r, 0, sizeof r);
+  r.kind = REC_ERROR;
+  r.nr = (uint32_t)err;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf((char *)r.args, sizeof r.args, fmt, ap);
+  va_end(ap);
+  put_record(&r);
+  _exit(1);
+}
+
+/* One line from a handshake pipe ("" at end of file). */
+static void read_line(int fd, char *buf, size_t size) {
+  size_t n = 0;
+  while (n + 1 < size) {
+    ssize_t r = read(fd, buf + n, 1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0 || buf[n] == '\n') break;
+    n++;
+  }
+  buf[n] = '\0';
+}
+
+static void write_line(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void write_line(int fd, const char *fmt, ...) {
+  char line[256];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(line, sizeof line - 1, fmt, ap);
+  va_end(ap);
+  if (n < 0) n = 0;
+  if (n > (int)sizeof line - 2) n = (int)sizeof line - 2;
+  line[n++] = '\n';
+  ssize_t w = write(fd, line, (size_t)n);
+  (void)w;
+}
+
+static uint32_t arg_mask(const struct config *c, uint32_t arch, uint32_t nr) {
+  for (uint32_t i = 0; i < c->arg_count; i++) {
+    if (c->args[i].arch == arch && c->args[i].nr == nr) return c->args[i].mask;
+  }
+  return 0;
+}
+
+static uint64_t hash_record(const struct record *r) {
+  uint64_t h = 1469598103934665603ULL ^ ((uint64_t)r->arch << 32 | r->nr);
+  h *= 1099511628211ULL;
+  for (int i = 0; i < 6; i++) h = (h ^ r->args[i]) * 1099511628211ULL;
+  return h ^ (h >> 29);
+}
+
+/* Answer notifications until no task uses the filter any more. */
+static void supervise(const struct config *c, int listener) {
+  struct record *table = calloc(TABLE_SIZE, sizeof *table);
+  if (table == NULL) sup_fail(ENOMEM, "out of memory");
+  uint64_t notifications = 0, distinct = 0, dropped = 0;
+  /* Linux >= 6.6: wake the supervisor on the notifying CPU (much faster); older kernels say EINVAL. */
+  (void)ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, (uint64_t)SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
+  struct seccomp_notif req;
+  struct seccomp_notif_resp resp;
+  struct pollfd p = {.fd = listener, .events = POLLIN};
+  for (;;) {
+    if (poll(&p, 1, -1) < 0) {
+      if (errno == EINTR) continue;
+      sup_fail(errno, "poll on the listener: %s", strerror(errno));
+    }
+    if (!(p.revents & POLLIN)) {
+      if (p.revents & (POLLHUP | POLLERR)) break;
+      continue;
+    }
+    memset(&req, 0, sizeof req);
+    if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &req) != 0) {
+      if (errno == EINTR || errno == ENOENT) continue;
+      sup_fail(errno, "SECCOMP_IOCTL_NOTIF_RECV: %s", strerror(errno));
+    }
+    notifications++;
+    struct record r;
+    memset(&r, 0, sizeof r);
+    r.kind = REC_CALL;
+    r.arch = req.data.arch;
+    r.nr = (uint32_t)req.data.nr;
+    r.mask = arg_mask(c, r.arch, r.nr);
+    for (int i = 0; i < 6; i++) r.args[i] = (r.mask & (1u << i)) ? req.data.args[i] : 0;
+    /* Open addressing; kind 0 marks a free slot. */
+    for (uint64_t h = hash_record(&r);; h++) {
+      struct record *slot = &table[h & (TABLE_SIZE - 1)];
+      if (slot->kind == 0) {
+        if (distinct >= TABLE_SIZE / 4 * 3) {
+          dropped++;
+          break;
+        }
+        *slot = r;
+        distinct++;
+        put_record(&r);
+        break;
+      }
+      if (memcmp(slot, &r, sizeof r) == 0) break;
+    }
+    memset(&resp, 0, sizeof resp);
+    resp.id = req.id;
+    resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) != 0 && errno != ENOENT) {
+      sup_fail(errno, "SECCOMP_IOCTL_NOTIF_SEND (CONTINUE): %s", strerror(errno));
+    }
+  }
+  struct record end;
+  memset(&end, 0, sizeof end);
+  end.kind = REC_END;
+  end.args[0] = notifications;
+  end.args[1] = distinct;
+  end.args[2] = dropped;
+  put_record(&end);
+  _exit(0);
+}
+
+/* Is `fd` a seccomp listener? */
+static int is_listener(int fd) {
+  char path[64], target[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  ssize_t n = readlink(path, target, sizeof target - 1);
+  if (n < 0) return 1; /* no /proc: trust the fd number */
+  target[n] = '\0';
+  return strcmp(target, "anon_inode:seccomp notify") == 0;
+}
+
+/*
+ * The supervisor process (the grandchild of the helper, reparented): the
+ * handshake of step a, then it takes the listener (step b) and supervises.
+ * `to_sup`/`from_sup`: the handshake pipe ends; `parent_to_sup` is the
+ * number of the helper's write end, used to test pidfd_getfd.
+ */
+static void supervisor_main(const struct config *c, pid_t parent, int to_sup, int from_sup, int parent_to_sup) {
+  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null >= 0) {
+    dup2(null, 0), dup2(null, 1), dup2(null, 2);
+    if (null > 2) close(null);
+  }
+  if (status_fd >= 0) close(status_fd);
+  status_fd = -1;
+  rec_fd = c->record_fd;
+  prctl(PR_SET_NAME, "syscage-record", 0, 0, 0);
+  int pidfd = (int)syscall(SYS_pidfd_open, parent, 0);
+  if (pidfd < 0) {
+    write_line(from_sup, "error cannot open a pidfd of the command's process: %s%s", strerror(errno),
+               errno == ENOSYS ? " (syscage record needs Linux >= 5.9)" : "");
+    _exit(1);
+  }
+  write_line(from_sup, "pid %d", (int)getpid());
+  char line[64];
+  read_line(to_sup, line, sizeof line);
+  if (strcmp(line, "go") != 0) _exit(1);
+  int probe = (int)syscall(SYS_pidfd_getfd, pidfd, parent_to_sup, 0);
+  if (probe < 0) {
+    write_line(from_sup, "error cannot take file descriptors from the command's process (pidfd_getfd: %s%s)", strerror(errno),
+               errno == ENOSYS ? "; syscage record needs Linux >= 5.9" : errno == EPERM ? "; ptrace access is denied" : "");
+    _exit(1);
+  }
+  close(probe);
+  write_line(from_sup, "ok");
+  read_line(to_sup, line, sizeof line);
+  int want;
+  if (sscanf(line, "fd %d", &want) != 1) _exit(0); /* the helper failed before loading; it reports that */
+  /* Wait for the listener to appear in the helper; it cannot move on without us. */
+  int listener = -1;
+  struct timespec start, now;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  for (int wait_ms = 0;;) {
+    listener = (int)syscall(SYS_pidfd_getfd, pidfd, want, 0);
+    if (listener >= 0) break;
+    if (errno == ESRCH) _exit(0); /* the helper exited: loading failed, it reported why */
+    if (errno != EBADF) {
+      int e = errno;
+      kill(parent, SIGKILL);
+      sup_fail(e, "cannot take the listener: pidfd_getfd: %s", strerror(e));
+    }
+    struct pollfd pp = {.fd = pidfd, .events = POLLIN};
+    if (poll(&pp, 1, wait_ms) > 0) _exit(0); /* the helper exited */
+    if (wait_ms < 10) wait_ms++;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec - start.tv_sec > 30) {
+      kill(parent, SIGKILL);
+      sup_fail(ETIMEDOUT, "the listener did not appear as fd %d", want);
+    }
+  }
+  if (!is_listener(listener)) {
+    kill(parent, SIGKILL);
+    sup_fail(EBADF, "fd %d of the command's process is not the seccomp listener", want);
+  }
+  close(pidfd);
+  close(to_sup);
+  close(from_sup);
+  supervise(c, listener);
+}
+
+/* Step a (see the top): start the supervisor; it is ready to take the listener. */
+static void start_supervisor(const struct config *c, int *to_sup_w, int *from_sup_r) {
+  uint32_t action = SECCOMP_RET_USER_NOTIF;
+  const char *sim = getenv("SYSCAGE_TEST_NO_USER_NOTIF");
+  if (sim != NULL && strcmp(sim, "1") == 0) {
+    fail(EXIT_SETUP, "this kernel does not support seccomp user notification (SECCOMP_RET_USER_NOTIF; simulated by SYSCAGE_TEST_NO_USER_NOTIF=1); syscage record needs Linux >= 5.9");
+  }
+  if (syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) != 0) {
+    fail(EXIT_SETUP, "this kernel does not support seccomp user notification (SECCOMP_RET_USER_NOTIF: %s); syscage record needs Linux >= 5.9",
+         strerror(errno));
+  }
+  int to_sup[2], from_sup[2];
+  if (pipe2(to_sup, O_CLOEXEC) != 0 || pipe2(from_sup, O_CLOEXEC) != 0) fail(EXIT_SETUP, "pipe: %s", strerror(errno));
+  pid_t parent = getpid();
+  pid_t first = fork();
+  if (first < 0) fail(EXIT_SETUP, "cannot fork the supervisor: %s", strerror(errno));
+  if (first == 0) {
+    /* Fork again so the supervisor is no child of the command (which may wait() for children). */
+    pid_t second = fork();
+    if (second != 0) _exit(second < 0 ? 1 : 0);
+    close(to_sup[1]);
+    close(from_sup[0]);
+    supervisor_main(c, parent, to_sup[0], from_sup[1], to_sup[1]);
+    _exit(1);
+  }
+  int st;
+  while (waitpid(first, &st, 0) < 0 && errno == EINTR) {
+  }
+  close(to_sup[0]);
+  close(from_sup[1]);
+  char line[300];
+  int pid;
+  read_line(from_sup[0], line, sizeof line);
+  if (strncmp(line, "error ", 6) == 0) fail(EXIT_SETUP, "%s", line + 6);
+  if (sscanf(line, "pid %d", &pid) != 1) fail(EXIT_SETUP, "the recording supervisor did not start");
+  /* Yama (ptrace_scope 1) lets only ancestors take our fds, unless we name the supervisor. */
+  (void)prctl(PR_SET_PTRACER, (unsigned long)pid, 0, 0, 0);
+  write_line(to_sup[1], "go");
+  read_line(from_sup[0], line, sizeof line);
+  if (strncmp(line, "error ", 6) == 0) fail(EXIT_SETUP, "%s", line + 6);
+  if (strcmp(line, "ok") != 0) fail(EXIT_SETUP, "the recording supervisor failed to start");
+  *to_sup_w = to_sup[1];
+  *from_sup_r = from_sup[0];
+}
+
+/* Step b: load the recording program (the last one) with a listener the supervisor takes. */
+static void load_recording_program(const struct config *c, int to_sup) {
+  const struct sock_fprog *prog = &c->programs[c->program_count - 1];
+  unsigned long flags = ((unsigned long)c->seccomp_flags & ~(unsigned long)SECCOMP_FILTER_FLAG_TSYNC) | SECCOMP_FILTER_FLAG_NEW_LISTENER;
+  /* The listener gets the lowest free fd: find it, tell the supervisor, allocate nothing in between. */
+  int lowest = fcntl(to_sup, F_DUPFD, 0);
+  if (lowest < 0) fail(EXIT_SETUP, "fcntl: %s", strerror(errno));
+  close(lowest);
+  write_line(to_sup, "fd %d", lowest);
+  long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, prog);
+  if (r < 0) {
+    int e = errno;
+    fail(EXIT_SETUP, "cannot load the recording filter (flags 0x%lx): %s%s", flags, strerror(e),
+         e == EBUSY ? " (another filter already has a listener)" : e == EINVAL ? " (the kernel refused the program or the flags)" : "");
+  }
+  /* From here on every call waits for the supervisor; the listener (close-on-exec) goes away with exec. */
 }
 
 static int parse_fd(const char *s, const char *what) {
@@ -313,10 +665,17 @@ int main(int argc, char **argv) {
   memset(&c, 0, sizeof c);
   parse_config(config_fd, &c);
 
+  int record = (c.options & OPT_RECORD) != 0, to_sup = -1, from_sup = -1;
   if (c.options & OPT_PRIVATE_NETWORK) private_network();
+  if (record) {
+    start_supervisor(&c, &to_sup, &from_sup);
+    close(c.record_fd); /* the supervisor has it */
+    unsetenv("SYSCAGE_TEST_NO_USER_NOTIF");
+  }
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail(EXIT_SETUP, "cannot set no_new_privs: %s", strerror(errno));
   if (c.options & OPT_APPLY_CAPS) apply_capabilities(c.retained);
-  load_filters(&c);
+  load_filters(&c, record ? c.program_count - 1 : c.program_count);
+  if (record) load_recording_program(&c, to_sup);
 
   execvp(argv[4], argv + 4);
   int e = errno;

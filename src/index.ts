@@ -12,3 +12,4 @@ export { compile, type CompiledProgram, type CompileOptions } from "./compile/in
 export { definePolicy, type Policy, type PolicyInput } from "./policy/model.js";
 export { SyscageError } from "./errors.js";
 export { spawn, run, planLaunch, LaunchError, type SpawnOptions, type RunOptions, type RunResult, type SandboxOptions } from "./run/index.js";
+export { record, policyFromRecording, type RecordOptions, type RecordResult } from "./record/index.js";
