@@ -11,6 +11,12 @@ import { register as registerBpf } from "./commands/bpf.js";
 import { register as registerCompile } from "./commands/compile.js";
 import { register as registerGroups } from "./commands/groups.js";
 import { register as registerRun } from "./commands/run.js";
+import { register as registerProve } from "./commands/prove.js";
+import { register as registerRecord } from "./commands/record.js";
+import { register as registerConvert } from "./commands/convert.js";
+import { register as registerExplain } from "./commands/explain.js";
+import { register as registerDiff } from "./commands/diff.js";
+import { register as registerReport } from "./commands/report.js";
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -25,6 +31,12 @@ export function buildProgram(): Command {
   registerCompile(program);
   registerGroups(program);
   registerRun(program);
+  registerProve(program);
+  registerRecord(program);
+  registerConvert(program);
+  registerExplain(program);
+  registerDiff(program);
+  registerReport(program);
   return program;
 }
 
@@ -73,6 +85,13 @@ export async function main(argv: string[]): Promise<number> {
 
 const invokedDirectly = process.argv[1] !== undefined && /(?:^|[/\\])(?:main\.[jt]s|syscage)$/.test(process.argv[1]);
 if (invokedDirectly) {
+  // `syscage … | head`: a reader that goes away is not an error.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code === "EPIPE") process.exit(process.exitCode === undefined ? 0 : Number(process.exitCode));
+      throw err;
+    });
+  }
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
