@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { getAbi, syscallTable } from "../src/abi/index.js";
-import { interpret, isConstAllow, type Insn } from "../src/bpf/index.js";
+import { evaluateStack, interpret, isConstAllow, type Insn } from "../src/bpf/index.js";
 import { decide } from "../src/policy/evaluate.js";
 import type { Policy } from "../src/policy/model.js";
 import type { LsArch } from "../test/helpers/libseccomp.js";
@@ -46,6 +46,16 @@ export interface StaticMetrics {
 }
 
 export function staticMetrics(insns: readonly Insn[], abis: readonly LsArch[], policy: Policy): StaticMetrics {
+  return stackMetrics([insns], abis, policy);
+}
+
+/**
+ * {@link staticMetrics} for a filter stack (oldest first): executed
+ * instructions are summed over every filter (the kernel runs them all), the
+ * return is the stack's (`evaluateStack`), and a number is cached only when
+ * every filter lets the kernel cache it (the kernel ANDs the bitmaps).
+ */
+export function stackMetrics(stack: readonly (readonly Insn[])[], abis: readonly LsArch[], policy: Policy): StaticMetrics {
   const perAbi: Record<string, AbiStatic> = {};
   const mismatches: string[] = [];
   let total = 0;
@@ -57,18 +67,49 @@ export function staticMetrics(insns: readonly Insn[], abis: readonly LsArch[], p
     const table = syscallTable(name);
     for (const e of table) {
       const call = { nr: e.nr, arch: abi.auditArch, instructionPointer: 0n, args: [] };
-      const r = interpret(insns, call, abi.endian);
-      sum += r.steps;
-      max = Math.max(max, r.steps);
+      let steps = 0;
+      for (const p of stack) steps += interpret(p, call, abi.endian).steps;
+      const ret = stack.length === 1 ? interpret(stack[0]!, call, abi.endian).ret : evaluateStack(stack, call, abi.endian).ret;
+      sum += steps;
+      max = Math.max(max, steps);
       const want = decide(policy, call).ret >>> 0;
-      if (r.ret >>> 0 !== want) mismatches.push(`${name}:${e.name}(${e.nr}) got 0x${(r.ret >>> 0).toString(16)} want 0x${want.toString(16)}`);
+      if (ret >>> 0 !== want) mismatches.push(`${name}:${e.name}(${e.nr}) got 0x${(ret >>> 0).toString(16)} want 0x${want.toString(16)}`);
     }
     perAbi[name] = { avg: sum / table.length, max, count: table.length };
     total += sum;
     n += table.length;
   }
-  const cached = (name: LsArch): number => syscallTable(name).filter((e) => isConstAllow(insns, getAbi(name).auditArch, e.nr)).length;
-  return { insns: insns.length, perAbi, avgAll: total / n, cachedX8664: cached("x86_64"), cachedX86: cached("x86"), mismatches };
+  const cached = (name: LsArch): number => syscallTable(name).filter((e) => stackCached(stack, name, e.nr)).length;
+  return { insns: stack.reduce((s, p) => s + p.length, 0), perAbi, avgAll: total / n, cachedX8664: cached("x86_64"), cachedX86: cached("x86"), mismatches };
+}
+
+/** Would the kernel cache `nr` of `abi` under the whole stack? (every filter constant-ALLOW) */
+export function stackCached(stack: readonly (readonly Insn[])[], abi: LsArch, nr: number): boolean {
+  const arch = getAbi(abi).auditArch;
+  return stack.every((p) => isConstAllow(p, arch, nr));
+}
+
+/**
+ * Arg-free ALLOWs of `policy` on x86_64 and x86 (the ABIs the kernel caches):
+ * table numbers whose zero-argument decision is ALLOW and whose syscall has no
+ * conditional rule, and how many of them `stack` lets the kernel cache.
+ */
+export function argFreeAllowCache(stack: readonly (readonly Insn[])[], policy: Policy): Record<"x86_64" | "x86", { cacheable: number; total: number }> {
+  const conditional = new Set(policy.rules.filter((r) => r.conditions.length > 0).map((r) => r.syscall));
+  const one = (name: "x86_64" | "x86"): { cacheable: number; total: number } => {
+    const abi = getAbi(name);
+    let total = 0;
+    let cacheable = 0;
+    for (const e of syscallTable(name)) {
+      if (conditional.has(e.name)) continue;
+      const call = { nr: e.nr, arch: abi.auditArch, instructionPointer: 0n, args: [] };
+      if (decide(policy, call).ret >>> 0 !== 0x7fff0000) continue;
+      total++;
+      if (stackCached(stack, name, e.nr)) cacheable++;
+    }
+    return { cacheable, total };
+  };
+  return { x86_64: one("x86_64"), x86: one("x86") };
 }
 
 // ---- timing in Node ------------------------------------------------------------
@@ -92,16 +133,18 @@ const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
 export interface Helpers {
   readonly compile: string;
   readonly attach: string;
+  /** bench/syscall-cost.c */
+  readonly cost: string;
 }
 
-/** Build bench/libseccomp-compile.c and bench/attach-time.c into `dir`. */
+/** Build bench/libseccomp-compile.c, bench/attach-time.c and bench/syscall-cost.c into `dir`. */
 export function buildHelpers(dir: string): Helpers {
   const cc = (src: string, out: string, libs: string[]): string => {
     const bin = join(dir, out);
     execFileSync("gcc", ["-O2", "-Wall", "-Wextra", "-Werror", "-o", bin, here(src), ...libs], { stdio: ["ignore", "ignore", "inherit"] });
     return bin;
   };
-  return { compile: cc("./libseccomp-compile.c", "libseccomp-compile", ["-lseccomp"]), attach: cc("./attach-time.c", "attach-time", []) };
+  return { compile: cc("./libseccomp-compile.c", "libseccomp-compile", ["-lseccomp"]), attach: cc("./attach-time.c", "attach-time", []), cost: cc("./syscall-cost.c", "syscall-cost", []) };
 }
 
 /** libseccomp's runtime version (seccomp_version()). */

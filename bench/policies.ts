@@ -22,7 +22,10 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { knownSyscallNames, syscallNumber, syscallTable } from "../src/abi/index.js";
 import { errnoNumber } from "../src/abi/errno.js";
-import type { PolicyInput, RuleInput } from "../src/policy/model.js";
+import { expandItem } from "../src/policy/groups.js";
+import type { Policy, PolicyInput, RuleInput } from "../src/policy/model.js";
+import { nspawnPolicy } from "../src/policy/nspawn.js";
+import { homeGroup } from "../src/record/generate.js";
 import { libseccompResolve, type LsAction, type LsArch, type LsCond, type LsSpec } from "../test/helpers/libseccomp.js";
 
 export const ABIS: readonly LsArch[] = ["x86_64", "x86", "x32"];
@@ -48,6 +51,11 @@ export interface BenchPolicy {
   readonly rules: readonly BenchRule[];
   /** Names whose every rule is an unconditional ALLOW: the most a kernel cache can hold. */
   readonly constAllow: ReadonlySet<string>;
+  /**
+   * The syscage side, when it is not `toPolicyInput` of the rules (the nspawn
+   * default: syscage's own `nspawnPolicy`, timed as part of the compile).
+   */
+  readonly build?: () => Policy;
 }
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -270,6 +278,126 @@ export function syntheticPolicies(docker: BenchPolicy, sizes: readonly number[])
     return {
       name: `allow-${list.length}`,
       note: `${list.length} x86_64 syscalls (of ${x64.length} known to libseccomp 2.5.4; x86_64 numbers ${syscallNumber("x86_64", list[0]!)}..${syscallNumber("x86_64", list[list.length - 1]!)}), default ERRNO(EPERM)`,
+      defaultErrno: EPERM,
+      rules,
+      constAllow: constAllowNames(rules),
+    };
+  });
+}
+
+// ---- the nspawn default -------------------------------------------------------
+
+const EAFNOSUPPORT = 97;
+const ENOSYS = 38;
+
+/**
+ * The nspawn default (x86_64 + x86 + x32). The syscage side is the real
+ * `nspawnPolicy`; the libseccomp side is the same policy as ONE libseccomp
+ * filter: every ALLOW name, EPERM for the rest of @known, default ENOSYS, and
+ * the audit rule. libseccomp cannot hold an unconditional ALLOW for socket and
+ * an argument rule on it in one filter (the later rule is a no-op — which is
+ * why nspawn stacks a second filter), so socket becomes three argument rules
+ * that cover every value: ALLOW if a0 != AF_NETLINK, ALLOW if a2 !=
+ * NETLINK_AUDIT, ERRNO(EAFNOSUPPORT) if both are equal. They are added with
+ * `seccomp_rule_add` (not `_exact`), so on x86 — where `_exact` refuses
+ * argument rules on the multiplexed socket(), as the conformance test found
+ * and nspawn's x86 audit filter is missing for it — libseccomp places them on
+ * the direct socket syscall. Names libseccomp 2.5.4 does not know get no rule
+ * there (they fall to ENOSYS, as in real nspawn) and are listed in the note.
+ */
+export function nspawnBenchPolicy(): BenchPolicy {
+  const build = (): Policy => nspawnPolicy({ abis: [...ABIS] });
+  const policy = build();
+  const allowed: string[] = [];
+  const eperm: string[] = [];
+  for (const r of policy.rules) {
+    if (r.conditions.length > 0 || r.syscall === "socket") continue;
+    if (r.action.kind === "ALLOW") allowed.push(r.syscall);
+    else if (r.action.kind === "ERRNO") eperm.push(r.syscall);
+  }
+  const ok = libseccompKnown([...allowed, ...eperm, "socket"]);
+  const lacking = [...allowed, ...eperm].filter((n) => !ok.has(n));
+  const rules: BenchRule[] = [
+    { names: ["socket"], action: ALLOW, conds: [{ arg: 0, op: "NE", value: 16n }] },
+    { names: ["socket"], action: ALLOW, conds: [{ arg: 2, op: "NE", value: 9n }] },
+    { names: ["socket"], action: { kind: "ERRNO", errno: EAFNOSUPPORT }, conds: [{ arg: 0, op: "EQ", value: 16n }, { arg: 2, op: "EQ", value: 9n }] },
+    { names: allowed.filter((n) => ok.has(n)), action: ALLOW, conds: [] },
+    { names: eperm.filter((n) => ok.has(n)), action: { kind: "ERRNO", errno: EPERM }, conds: [] },
+  ];
+  return {
+    name: "nspawn-default",
+    note:
+      `syscage's \`nspawnPolicy\` (systemd v260 data, nspawn's default capabilities): ${allowed.length + 1} names ALLOW (socket with the audit rule), ${eperm.length} ERRNO(EPERM), default ERRNO(ENOSYS). ` +
+      `libseccomp gets the same rules as one filter (socket as three argument rules, see bench/policies.ts); ${lacking.length} names it does not know get no rule there and fall to ENOSYS (${lacking.sort().join(", ")})`,
+    defaultErrno: ENOSYS,
+    rules,
+    constAllow: new Set(allowed),
+    build,
+  };
+}
+
+// ---- realistic (dense) allow lists --------------------------------------------
+
+/**
+ * The syscalls `syscage record` saw (x86_64) from 20 everyday commands on
+ * this Debian 12 image — `ls -la /`, `python3 -c pass`, `sh -c 'date; id'`,
+ * `cat`, `grep -r`, `gzip -c`, `node -e 0`, a python3 socket/threading/
+ * subprocess one-liner, `find`, `ps aux`, `perl -e 1`, `sort`, `tar cf`,
+ * `bash -c`, `gcc --version`, `git --version`, `cp`, `stat`, `df -h`,
+ * `uname -a` — ranked by how many of the commands used each (ties by name).
+ * Fixed here so the benchmark does not depend on the machine's programs.
+ */
+export const COMMON_SYSCALLS: readonly string[] = [
+  "access", "arch_prctl", "brk", "close", "execve", "exit_group", "mmap", "mprotect", "munmap", "newfstatat", "openat",
+  "pread64", "prlimit64", "read", "rseq", "set_robust_list", "set_tid_address", "futex", "getrandom", "write", "ioctl",
+  "lseek", "rt_sigaction", "geteuid", "fcntl", "getegid", "getgid", "getuid", "statfs", "uname", "getpid", "readlink",
+  "rt_sigprocmask", "connect", "getdents64", "socket", "sysinfo", "fadvise64", "getppid", "pipe2", "rt_sigreturn", "wait4",
+  "clone", "dup2", "getcwd", "getpgrp", "gettid", "sched_getaffinity", "chdir", "epoll_create1", "faccessat2", "statx",
+  "vfork", "capget", "clone3", "close_range", "copy_file_range", "creat", "epoll_ctl", "epoll_pwait", "eventfd2", "exit",
+  "fchdir", "fstat", "get_mempolicy", "getgroups", "getpeername", "getxattr", "lgetxattr", "madvise", "pkey_alloc", "prctl",
+  "set_mempolicy", "sigaltstack",
+];
+
+/**
+ * Realistic allow lists of `sizes` names: the first N of
+ * {@link COMMON_SYSCALLS}; past its end (74 names), the recorded set widened
+ * to whole systemd groups as `syscage record --widen-groups` does — the home
+ * groups of the recorded names, the groups holding most recorded names first,
+ * each group's new members in x86_64 number order. Only names libseccomp 2.5.4
+ * knows on x86_64, on both sides.
+ */
+export function densePolicies(sizes: readonly number[]): BenchPolicy[] {
+  const known = knownNames();
+  const onX64 = (n: string): boolean => known.has(n) && syscallNumber("x86_64", n) !== undefined;
+  const ranked = COMMON_SYSCALLS.filter(onX64);
+  const byGroup = new Map<string, number>();
+  for (const n of ranked) {
+    const g = homeGroup(n);
+    if (g !== undefined) byGroup.set(g, (byGroup.get(g) ?? 0) + 1);
+  }
+  const groups = [...byGroup].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([g]) => g);
+  const order = [...ranked];
+  const seen = new Set(order);
+  for (const g of groups) {
+    const extra = expandItem(g).filter((n) => onX64(n) && !seen.has(n)).sort((a, b) => syscallNumber("x86_64", a)! - syscallNumber("x86_64", b)!);
+    for (const n of extra) {
+      seen.add(n);
+      order.push(n);
+    }
+  }
+  return sizes.map((n) => {
+    const list = order.slice(0, n);
+    const widened = Math.max(0, list.length - ranked.length);
+    const rules: BenchRule[] = [{ names: list, action: ALLOW, conds: [] }];
+    const nrs = list.map((x) => syscallNumber("x86_64", x)!).sort((a, b) => a - b);
+    let runs = 1;
+    for (let i = 1; i < nrs.length; i++) if (nrs[i] !== nrs[i - 1]! + 1) runs++;
+    return {
+      name: `common-${list.length}`,
+      note:
+        `the ${Math.min(n, ranked.length)} most used of the syscalls recorded from 20 everyday commands (bench/policies.ts \`COMMON_SYSCALLS\`)` +
+        (widened > 0 ? ` + ${widened} from widening them to their systemd groups (${groups.join(", ")})` : "") +
+        `; x86_64 numbers ${nrs[0]}..${nrs[nrs.length - 1]} in ${runs} runs of consecutive numbers, default ERRNO(EPERM)`,
       defaultErrno: EPERM,
       rules,
       constAllow: constAllowNames(rules),

@@ -81,7 +81,7 @@ export function formatRecordBench(b: RecordBench): string {
     t.medianMs === undefined ? `| ${t.mode} | n/a (${t.missing}) | |` : `| ${t.mode} | ${t.medianMs.toFixed(1)} ms | ${(t.medianMs / base).toFixed(2)}× |`,
   );
   return [
-    `Command: \`${b.command.join(" ")}\` — ${b.notifications} syscalls per run; median of ${b.runs} runs each (interleaved, after a warm-up).`,
+    `Command: \`${b.command.map((x) => (/[\s$;'"]/.test(x) ? `'${x.replaceAll("'", "'\\''")}'` : x)).join(" ")}\` — ${b.notifications} syscalls per run; median of ${b.runs} runs each (interleaved, after a warm-up).`,
     "",
     "| mode | wall time (median) | vs plain |",
     "|---|---|---|",
