@@ -113,13 +113,27 @@ test("comments: fields, AUDIT_ARCH per path, syscalls per arch (x86_64 vs x32 vs
 
 test("argument halves follow the ABI's byte order", () => {
   const p = [loadAbs(16), loadAbs(20), loadAbs(8), loadAbs(60), retA()];
-  const le = disassembleLines(p).map((l) => l.comment);
+  // No arch anywhere: the byte order is unknown, so both readings are given (ld [20] is the low word on s390x).
+  const unknown = disassembleLines(p).map((l) => l.comment);
+  assert.deepEqual(unknown.slice(0, 4), ["args[0] lo (LE) / hi (BE)", "args[0] hi (LE) / lo (BE)", "instruction_pointer lo (LE) / hi (BE)", "args[5] hi (LE) / lo (BE)"]);
+  const le = disassembleLines(p, { arch: "x86_64" }).map((l) => l.comment);
   assert.deepEqual(le.slice(0, 4), ["args[0] lo", "args[0] hi", "instruction_pointer lo", "args[5] hi"]);
   const be = disassembleLines(p, { arch: "s390x" }).map((l) => l.comment);
   assert.deepEqual(be.slice(0, 4), ["args[0] hi", "args[0] lo", "instruction_pointer hi", "args[5] lo"]);
   // Learned from the arch check on the path, without an option.
   const checked = [loadAbs(4), jumpIf("jeq", S390X, 0, 1), loadAbs(16), retA()];
   assert.equal(disassembleLines(checked)[2]!.comment, "args[0] hi");
+  assert.equal(disassembleLines(checked, { arch: "x86_64" })[2]!.comment, "args[0] hi", "the path's arch wins over --arch");
+  // A load where paths of an s390x check and an unchecked one meet: the program only knows big-endian arches.
+  const joined = [loadAbs(4), jumpIf("jeq", S390X, 0, 1), loadAbs(0), loadAbs(20), retA()];
+  assert.equal(disassembleLines(joined)[3]!.comment, "args[0] lo");
+  assert.equal(disassembleLines(joined, { arch: "x86_64" })[3]!.comment, "args[0] hi", "--arch decides where the path does not");
+  // x86_64 and s390x paths meet: no single byte order.
+  const mixed = [loadAbs(4), jumpIf("jeq", X86_64, 1, 0), jumpIf("jeq", S390X, 0, 0), loadAbs(20), retA()];
+  assert.equal(disassembleLines(mixed)[3]!.comment, "args[0] hi (LE) / lo (BE)");
+  // The compiled s390x filter: every argument load after the arch check is named in big-endian order.
+  const s390 = [loadAbs(4), jumpIf("jeq", S390X, 0, 3), loadAbs(0), loadAbs(16), loadAbs(20), retA()];
+  assert.deepEqual(disassembleLines(s390).slice(3, 5).map((l) => l.comment), ["args[0] hi", "args[0] lo"]);
 });
 
 test("--arch names syscalls when the program has no arch check", () => {

@@ -39,7 +39,7 @@ import { getAbi, syscallName, syscallNumber, syscallTable, knownSyscallNames, AB
 import { actionPrecedence, decodeProgram, formatAction, interpret, verify, type Insn } from "../src/bpf/index.js";
 import { compile } from "../src/compile/index.js";
 import { definePolicy, type Policy, type PolicyInput } from "../src/policy/model.js";
-import { actionRet, conditionHolds, conditionWidth, decide, type CallData } from "../src/policy/evaluate.js";
+import { actionRet, conditionHolds, decide, type CallData } from "../src/policy/evaluate.js";
 import { needOracle, sharedDataDir } from "./helpers/oracles.js";
 import { MULTIPLEXED_NAMES, libseccompBuild, libseccompResolve, type LsArch, type LsResult } from "./helpers/libseccomp.js";
 import {
@@ -52,7 +52,11 @@ import {
   show,
   tableRange,
   LIBSECCOMP_FLAW_CASES,
+  flawOnPath,
+  narrowHighBits,
   suspectJumps,
+  truncated,
+  wideOf,
   translateProfile,
   type Profile,
 } from "./helpers/compile-diff.js";
@@ -80,44 +84,6 @@ function newReport(): Report {
     examples: { "libseccomp-flaw": [], "narrow-high-bits": [], "x32-high-word": [], "overlap-restrictive": [], "overlap-tie": [] },
     failures: [],
   };
-}
-
-/** The policy as libseccomp reads it on x32: constants truncated to 32 bits (and the call's arguments too). */
-function truncated(p: Policy): Policy {
-  return {
-    ...p,
-    rules: p.rules.map((r) => ({
-      ...r,
-      conditions: r.conditions.map((c) => (c.mask === undefined ? { ...c, value: c.value & LO } : { ...c, value: c.value & LO, mask: c.mask & LO })),
-    })),
-  };
-}
-
-/** libseccomp's reading of a policy: every register bit compared (argumentWidth "u64"). */
-function wideOf(p: Policy): Policy {
-  return { ...p, argumentWidth: "u64" };
-}
-
-/**
- * Does the call have a narrow argument (declared type narrower than the
- * register, under p's argumentWidth) that a rule of its syscall tests, whose
- * register value or the condition's constant has bits set above the type's
- * width (within the register)?
- */
-function narrowHighBits(p: Policy, abi: AbiName, nr: number, args: readonly bigint[]): boolean {
-  const name = syscallName(abi, nr >>> 0);
-  if (name === undefined) return false;
-  const reg = getAbi(abi).argBits;
-  const regMask = (1n << BigInt(reg)) - 1n;
-  for (const r of p.rules) {
-    if (r.syscall !== name) continue;
-    for (const c of r.conditions) {
-      const w = conditionWidth(p, abi, name, c.arg);
-      if (w >= reg) continue;
-      if (((args[c.arg] ?? 0n) & regMask) >> BigInt(w) !== 0n || (c.value & regMask) >> BigInt(w) !== 0n) return true;
-    }
-  }
-  return false;
 }
 
 /** Indexes of the rules that match a call, comparing at `bits` as libseccomp does. */
@@ -184,12 +150,10 @@ function compare(p: Policy, ours: readonly Insn[], theirs: readonly Insn[], reso
       return;
     }
     if (got === ls) return;
-    if (flaws.size > 0) {
-      const bad = (interpret(theirs, data, "little", { trace: true }).trace ?? []).find((st) => flaws.has(st.pc));
-      if (bad !== undefined) {
-        note(rep, "libseccomp-flaw", `${at}: ours ${formatAction(got)}, libseccomp ${formatAction(ls)} through insn ${bad.pc}: ${flaws.get(bad.pc)}`);
-        return;
-      }
+    const bad = flawOnPath(theirs, flaws, data, "little");
+    if (bad !== undefined) {
+      note(rep, "libseccomp-flaw", `${at}: ours ${formatAction(got)}, libseccomp ${formatAction(ls)} through insn ${bad.pc}: ${bad.why}`);
+      return;
     }
     // libseccomp's reading: every register bit (and on x32 only low words).
     let ref = got;

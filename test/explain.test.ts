@@ -86,12 +86,12 @@ describe("explain: nspawn default and options", () => {
     assert.equal(inet.summary, "socket(2, 1) → ALLOW: in @network-io (nspawn allow list)");
     const rule = inet.chain.find((s) => s.conditions.length > 0)!;
     assert.equal(rule.matched, false);
-    assert.equal(rule.failed, "arg0 == 16 (arg0 = 2; low 32 bits compared)");
+    assert.equal(rule.failed, "arg0 == 16 (arg0 = 2; family is an int: the low 32 bits are compared)");
 
     // NETLINK_ROUTE (0) is not the audit protocol: the second condition fails.
     const route = nspawn({}, "socket", [16n, 3n, 0n]);
     assert.equal(route.action, "ALLOW");
-    assert.equal(route.chain[0]!.failed, "arg2 == 9 (arg2 = 0; low 32 bits compared)");
+    assert.equal(route.chain[0]!.failed, "arg2 == 9 (arg2 = 0; protocol is an int: the low 32 bits are compared)");
     // The high word does not matter (socket() takes ints).
     assert.equal(nspawn({}, "socket", [16n | (1n << 32n), 3n, 9n]).action, "ERRNO(EAFNOSUPPORT)");
   });
@@ -179,7 +179,7 @@ describe("explain: rule precedence", () => {
     assert.equal(e.rule, 0);
     assert.equal(e.won, "first of its kind");
     assert.equal(e.action, "ERRNO(EPERM)");
-    assert.equal(e.chain[2]!.failed, "arg0 > 100 (arg0 = 5; low 32 bits compared)"); // dup(unsigned int)
+    assert.equal(e.chain[2]!.failed, "arg0 > 100 (arg0 = 5; fildes is an unsigned int: the low 32 bits are compared)");
     assert.match(e.summary, /first in policy order of the most restrictive kind, of 2 matching rules/);
   });
   test("a more restrictive kind wins over the ERRNO rules", () => {
@@ -292,5 +292,35 @@ describe("syscage explain (CLI)", () => {
     assertOneLineError(cli("explain", "socket", "--args", "1,2,3,4,5,6,7"), 1, "at most 6");
     assertOneLineError(cli("explain", "mkdir", "--policy", "/nonexistent/p.json"), 1, "/nonexistent/p.json");
     assertOneLineError(cli("explain", "0x1ffffffff"), 1, "out of range");
+  });
+});
+
+describe("narrowed comparisons are named by the argument's declared type", () => {
+  const rules = [
+    { syscall: "mkdirat", action: "ERRNO(EACCES)", conditions: [{ arg: 2, op: "MASKED_EQ", mask: 0o7000, value: 0o4000 }] },
+    { syscall: "socket", action: "ERRNO(EAFNOSUPPORT)", conditions: [{ arg: 0, op: "EQ", value: 16 }] },
+  ];
+  const kernel = definePolicy({ abis: ["x86_64", "x86"], default: "ALLOW", unknown: "ALLOW", rules });
+  test("kernel widths: the type, the kept bits, and the value the kernel uses", () => {
+    const x = explain(kernel, { syscall: "mkdirat", args: [0n, 0n, 0x10000n | 0o4755n] });
+    const e = x.abis.find((a) => a.abi === "x86_64")!;
+    const check = e.chain[0]!.conditions[0]!;
+    assert.equal(check.text, "arg2 & 3584 == 2048 (arg2 = 2541; mode is a umode_t: the low 16 bits are compared)");
+    assert.deepEqual(check.narrowed, { name: "mode", type: "umode_t", bits: 16 });
+    assert.equal(check.holds, true);
+    assert.equal(e.action, "ERRNO(EACCES)");
+    // On x86 the register is 32 bits, and umode_t still keeps 16 of them.
+    assert.match(x.abis.find((a) => a.abi === "x86")!.chain[0]!.conditions[0]!.text, /mode is a umode_t: the low 16 bits are compared\)$/);
+    const s = explain(kernel, { syscall: "socket", args: [16n | (1n << 32n)] }).abis.find((a) => a.abi === "x86_64")!;
+    assert.equal(s.chain[0]!.conditions[0]!.text, "arg0 == 16 (arg0 = 16; family is an int: the low 32 bits are compared)");
+    assert.equal(s.action, "ERRNO(EAFNOSUPPORT)");
+  });
+  test("argumentWidth u64: no narrowing, so no type note and the high word counts", () => {
+    const wide = definePolicy({ abis: ["x86_64"], default: "ALLOW", unknown: "ALLOW", rules, argumentWidth: "u64" });
+    const s = explain(wide, { syscall: "socket", args: [16n | (1n << 32n)] }).abis[0]!;
+    const check = s.chain[0]!.conditions[0]!;
+    assert.equal(check.text, "arg0 == 16 (arg0 = 0x100000010)");
+    assert.equal(check.narrowed, undefined);
+    assert.equal(s.action, "ALLOW");
   });
 });

@@ -181,3 +181,31 @@ describe("--capability help", () => {
     assert.throws(() => load("--capability", "CAP_SYS_TIME,help"), SyscageError);
   });
 });
+
+describe("--argument-width", () => {
+  const profile = file("width-profile.json", JSON.stringify({ defaultAction: "SCMP_ACT_ALLOW", syscalls: [{ names: ["socket"], action: "SCMP_ACT_ERRNO", args: [{ index: 0, value: 38, op: "SCMP_CMP_EQ" }] }] }));
+  const wideJson = file("width-u64.json", JSON.stringify({ argumentWidth: "u64", default: "ALLOW", rules: [] }));
+  const plainJson = file("width-none.json", JSON.stringify({ default: "ALLOW", rules: [] }));
+  test("every source defaults to kernel; the option sets it", () => {
+    assert.equal(load().policy.argumentWidth, "kernel");
+    assert.equal(load("--argument-width", "u64").policy.argumentWidth, "u64");
+    assert.equal(load("-p", "SystemCallFilter=@basic-io", "--argument-width", "u64").policy.argumentWidth, "u64");
+    assert.equal(load("--policy", plainJson).policy.argumentWidth, "kernel");
+  });
+  test("a container profile is imported with kernel widths: socket(AF_ALG | 1 << 32) is denied; with u64 it is not", () => {
+    const call = (p: Policy): string => formatPolicyAction(decide(p, { arch: getAbi("x86_64").auditArch, nr: syscallNumber("x86_64", "socket")!, args: [(1n << 32n) | 38n] }).action);
+    const k = load("--profile", profile, "--host-arch", "x86_64", "--kernel", "6.1").policy;
+    assert.equal(k.argumentWidth, "kernel");
+    assert.equal(call(k), "ERRNO(EPERM)");
+    const u = load("--profile", profile, "--host-arch", "x86_64", "--kernel", "6.1", "--argument-width", "u64").policy;
+    assert.equal(u.argumentWidth, "u64");
+    assert.equal(call(u), "ALLOW");
+  });
+  test("precedence: the option overrides a JSON policy's own argumentWidth, which applies without it", () => {
+    assert.equal(load("--policy", wideJson).policy.argumentWidth, "u64");
+    assert.equal(load("--policy", wideJson, "--argument-width", "kernel").policy.argumentWidth, "kernel");
+  });
+  test("anything else is a one-line error naming the option", () => {
+    usageError(["--argument-width", "u32"], "--argument-width", '"u32"', "kernel, u64");
+  });
+});

@@ -17,17 +17,20 @@ import { getAbi, syscallTable, type AbiName } from "../src/abi/index.js";
 import { SyscageError } from "../src/errors.js";
 import { decide } from "../src/policy/evaluate.js";
 import { exportPolicy, jsonWithBigInts, type ExportFormat } from "../src/policy/export.js";
-import { definePolicy, type Policy, type RuleInput } from "../src/policy/model.js";
+import { definePolicy, type ArgumentWidthMode, type Policy, type RuleInput } from "../src/policy/model.js";
 import { nspawnPolicy } from "../src/policy/nspawn.js";
 import { parseProfile } from "../src/policy/oci.js";
 import { argVectors } from "./helpers/compile-diff.js";
 
 const SCHEMA_DIR = fileURLToPath(new URL("./fixtures/oci-runtime-spec/", import.meta.url));
 
-/** Import an exported document again (SPO: its spec). */
-function reimport(text: string, format: ExportFormat, host: AbiName): Policy {
+/**
+ * Import an exported document again (SPO: its spec), reading conditions with
+ * `width` ("u64": as the runtimes compare, whole registers).
+ */
+function reimport(text: string, format: ExportFormat, host: AbiName, width: ArgumentWidthMode = "kernel"): Policy {
   const json = format === "spo" ? jsonWithBigInts((parseYaml(text, { intAsBigInt: true }) as { spec: unknown }).spec) : text;
-  return parseProfile(json, `exported.${format}`, { hostArch: host, kernel: "6.1" }).policy;
+  return parseProfile(json, `exported.${format}`, { hostArch: host, kernel: "6.1", argumentWidth: width }).policy;
 }
 
 /** Every syscall number of every ABI (plus unknown numbers) and argument vectors around every rule's constants: same rets. */
@@ -90,7 +93,7 @@ test("the nspawn default exported as OCI passes the OCI runtime-spec JSON Schema
 const HOSTS: readonly AbiName[] = ["x86_64", "aarch64", "s390x"];
 const NAMES = ["read", "write", "openat", "socket", "clone", "mmap", "ioctl", "getpid", "futex", "kill"];
 
-const policyArb = fc
+const policyArbOf = (width: ArgumentWidthMode): fc.Arbitrary<Policy> => fc
   .record({
     host: fc.constantFrom(...HOSTS),
     def: fc.constantFrom("ERRNO(1)", "ERRNO(38)", "KILL_PROCESS", "ALLOW", "ERRNO(13)"),
@@ -99,8 +102,8 @@ const policyArb = fc
         syscall: fc.constantFrom(...NAMES),
         action: fc.constantFrom("ALLOW", "ERRNO(1)", "ERRNO(EACCES)", "KILL_THREAD", "TRAP", "LOG", "TRACE(7)", "ERRNO(22)"),
         args: fc.uniqueArray(fc.integer({ min: 0, max: 5 }), { maxLength: 3 }),
-        value: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
-        op: fc.constantFrom("EQ", "NE", "LT", "GE", "MASKED_EQ"),
+        value: fc.oneof(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.bigInt({ min: 0n, max: 20n }), fc.constantFrom(0xffffn, 0x10000n, 0x7fffffffn, 0xffffffffn, 1n << 32n, (1n << 64n) - 1n)),
+        op: fc.constantFrom("EQ", "NE", "LT", "LE", "GT", "GE", "MASKED_EQ"),
       }),
       { maxLength: 12 },
     ),
@@ -112,8 +115,9 @@ const policyArb = fc
       action: r.action,
       conditions: r.args.map((arg) => (r.op === "MASKED_EQ" ? { arg, op: r.op, mask: r.value, value: r.value & 0xff00n } : { arg, op: r.op, value: r.value })),
     }));
-    return definePolicy({ default: def, unknown: def === "ALLOW" ? "ALLOW" : "ERRNO(ENOSYS)", badArch: "KILL_PROCESS", abis, rules: rs, argumentWidth: "u64" });
+    return definePolicy({ default: def, unknown: def === "ALLOW" ? "ALLOW" : "ERRNO(ENOSYS)", badArch: "KILL_PROCESS", abis, rules: rs, argumentWidth: width });
   });
+const policyArb = policyArbOf("u64");
 
 test("random policies: import(export(p)) has p's decisions for oci, docker and spo (or the export says why it cannot)", () => {
   let done = 0;
@@ -129,11 +133,94 @@ test("random policies: import(export(p)) has p's decisions for oci, docker and s
         refused++;
         continue;
       }
-      sameDecisions(p, reimport(text, f, p.abis[0]!), `${f} random`);
+      sameDecisions(p, reimport(text, f, p.abis[0]!, "u64"), `${f} random`);
       done++;
     }
   }
   assert.ok(done > 120, `only ${done} round trips (${refused} refused)`);
+});
+
+test("kernel-width policies: import(export(p)) read as the runtimes read it (whole registers) has p's decisions, high bits included, unless the export warns", () => {
+  let closed = 0;
+  let open = 0;
+  let refused = 0;
+  for (const p of fc.sample(policyArbOf("kernel"), { seed: 0xe4908, numRuns: 60 })) {
+    for (const f of ["oci", "docker", "spo"] as const) {
+      let out: ReturnType<typeof exportPolicy>;
+      try {
+        out = exportPolicy(p, f);
+      } catch (e) {
+        assert.ok(e instanceof SyscageError && e.code === "EXPORT_UNSUPPORTED", String(e));
+        refused++;
+        continue;
+      }
+      // Read back by syscage (kernel widths): always the same decisions.
+      sameDecisions(p, reimport(out.text, f, p.abis[0]!), `${f} kernel round trip`);
+      if (out.warnings.some((w) => /cannot state exactly/.test(w))) {
+        open++;
+        continue;
+      }
+      // Read back as runc + libseccomp compare (every register bit): the same decisions too, so no high-bits bypass.
+      sameDecisions(p, reimport(out.text, f, p.abis[0]!, "u64"), `${f} as the runtimes read it`);
+      closed++;
+    }
+  }
+  assert.ok(closed > 100, `only ${closed} exports closed the hole (${open} left it open, ${refused} refused)`);
+  assert.ok(open > 0, "some policies cannot be closed (widths differ by ABI, or too many entries) and must say so");
+});
+
+test("closing the hole in profile terms: EQ as a low-bits MASKED_EQ, ordered operators as prefix MASKED_EQ entries; the bypass values are denied", () => {
+  const p = definePolicy({
+    abis: ["x86_64"],
+    default: "ALLOW",
+    unknown: "ALLOW",
+    rules: [
+      { syscall: "socket", action: "ERRNO(EAFNOSUPPORT)", conditions: [{ arg: 0, op: "EQ", value: 38 }] },
+      { syscall: "dup", action: "ERRNO(EMFILE)", conditions: [{ arg: 0, op: "GE", value: 1000 }] },
+      { syscall: "kill", action: "ERRNO(EPERM)", conditions: [{ arg: 1, op: "LT", value: 8 }] },
+    ],
+  });
+  const out = exportPolicy(p, "oci");
+  assert.deepEqual(out.warnings, []);
+  const oci = JSON.parse(out.text) as { syscalls: { names: string[]; args?: { index: number; value: number; valueTwo?: number; op: string }[] }[] };
+  const of = (n: string): { index: number; value: number; valueTwo?: number; op: string }[][] => oci.syscalls.filter((e) => e.names.includes(n)).map((e) => e.args ?? []);
+  assert.deepEqual(of("socket"), [[{ index: 0, value: 0xffffffff, valueTwo: 38, op: "SCMP_CMP_MASKED_EQ" }]]);
+  // kill sig < 8 on an int: sig's low 32 bits agree with 8 above bit 3, and bit 3 is clear: one entry.
+  assert.deepEqual(of("kill"), [[{ index: 1, value: 0xfffffff8, valueTwo: 0, op: "SCMP_CMP_MASKED_EQ" }]]);
+  // dup fd >= 1000 (999 = 0b1111100111): one entry per clear bit of 999 below bit 32.
+  assert.equal(of("dup").length, 32 - 8);
+  assert.ok(of("dup").every((a) => a.length === 1 && a[0]!.op === "SCMP_CMP_MASKED_EQ"));
+  const wide = reimport(out.text, "oci", "x86_64", "u64");
+  const call = (name: string, args: bigint[]): string => {
+    const data = { arch: getAbi("x86_64").auditArch, nr: syscallTable("x86_64").find((e) => e.name === name)!.nr, args };
+    assert.equal(decide(wide, data).ret >>> 0, decide(p, data).ret >>> 0, `${name}(${args.map((a) => a.toString(16)).join(", ")})`);
+    return decide(wide, data).action.kind;
+  };
+  assert.equal(call("socket", [(1n << 32n) | 38n]), "ERRNO", "AF_ALG with a high bit set is still denied");
+  assert.equal(call("socket", [2n]), "ALLOW");
+  assert.equal(call("dup", [(1n << 32n) | 5n]), "ALLOW", "fd 5 with a high bit: the kernel uses 5");
+  assert.equal(call("dup", [0xffffffff00000000n | 2000n]), "ERRNO");
+  assert.equal(call("dup", [999n]), "ALLOW");
+  assert.equal(call("dup", [1000n]), "ERRNO");
+  assert.equal(call("kill", [1n, (7n << 32n) | 9n]), "ALLOW", "signal 9 with high bits: not < 8");
+  assert.equal(call("kill", [1n, (1n << 40n) | 7n]), "ERRNO");
+});
+
+test("warnings: the bypass stays open when widths differ by ABI, past the entry limit, and on u64 policies; none when the export closes it", () => {
+  const mixed = definePolicy({ abis: ["x86_64", "x86"], default: "ALLOW", unknown: "ALLOW", rules: [{ syscall: "chown", action: "ERRNO(1)", conditions: [{ arg: 1, op: "EQ", value: 0 }] }] });
+  for (const f of ["oci", "docker", "spo"] as const) {
+    const w = exportPolicy(mixed, f).warnings;
+    assert.equal(w.length, 1, w.join("\n"));
+    assert.match(w[0]!, /1 rule\(s\) test arguments narrower than their register in a way a profile cannot state exactly \(e\.g\. chown arg1 keeps 32 bits on x86_64, 16 bits on x86\): .* compare whole registers/);
+  }
+  assert.deepEqual(exportPolicy({ ...mixed, abis: ["x86_64"] }, "oci").warnings, [], "one ABI: closed");
+  const many = definePolicy({ abis: ["x86_64"], default: "ALLOW", unknown: "ALLOW", rules: [{ syscall: "kill", action: "ERRNO(1)", conditions: [{ arg: 0, op: "NE", value: 1 }, { arg: 1, op: "NE", value: 9 }] }] });
+  const mw = exportPolicy(many, "oci");
+  assert.match(mw.warnings.join("\n"), /kill arg\d NE would take 1024 entries \(more than 64\)/);
+  assert.equal((JSON.parse(mw.text) as { syscalls: unknown[] }).syscalls.length, 1, "left as written");
+  const wide = { ...nspawnPolicy({ abis: ["x86_64"] }), argumentWidth: "u64" as const };
+  assert.match(exportPolicy(wide, "docker").warnings.join("\n"), /compares whole registers \(argumentWidth "u64"\), and so do Docker .*e\.g\. socket arg0, family \(int\).*--argument-width kernel/);
+  assert.deepEqual(exportPolicy(nspawnPolicy({ abis: ["x86_64", "x86", "x32"] }), "oci").warnings, [], "the nspawn default: its audit rule is closed");
 });
 
 test("SPO limits: values above 2^63-1, TRAP data and architectures SPO lacks are errors naming the rule", () => {

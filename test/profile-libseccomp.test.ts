@@ -20,20 +20,16 @@
  * - unknown-number: a number syscage's tables (Linux 7.3) do not know, at or
  *   below the highest syscall the profile names: ENOSYS (syscage's unknown
  *   action) vs the default action (runc's stub covers only numbers above).
- * - ls-64bit-range: the syscall has a rule with LT/LE/GT/GE on an ABI with
- *   64-bit argument registers; libseccomp 2.5.4 compares those word by word
- *   and gets some 64-bit orderings wrong (seen both with differing and with
- *   equal high words, in condition chains); syscage's decision is the exact
- *   64-bit one (checked against decide()). Not root-caused case by case.
- * - ls-split-rules: runc turns an entry with several conditions on one
- *   argument into one rule per condition (OR), and libseccomp 2.5.4's rule
- *   tree, merging rules of one syscall that test the same argument, can
- *   lose one of them; syscage keeps each (its decision is decide()'s).
- * - ls-ne: the syscall has a rule with an NE condition, and libseccomp
- *   2.5.4's result differs from the exact one (its NE code inverts an EQ
- *   test's jump; in condition chains and merged rule trees that is not the
- *   same). Counted, with examples in the test output; not root-caused case
- *   by case.
+ * - narrow-high-bits: the importer reads conditions by the arguments' C types
+ *   (argumentWidth "kernel", its default); runc + libseccomp compare whole
+ *   registers. Allowed only on a call whose narrow argument, or a constant on
+ *   it, has bits set above the type's width (helpers/compile-diff.ts
+ *   narrowHighBits); with "u64" the class is empty (a separate test).
+ * - libseccomp-flaw: libseccomp 2.5.4's program is wrong on that call: its
+ *   path runs through a jump suspectJumps flags (A differs by path where two
+ *   argument chains join, or A still holds arch where the syscall number is
+ *   compared: the missing `ld [0]`). These explain every mismatch once
+ *   excused as "LT/LE/GT/GE on 64-bit", "NE in chains" or "split rules".
  * - enosys-stub: a number syscage's tables know but the profile does not
  *   name, above the highest syscall libseccomp 2.5.4 resolves in the
  *   profile: runc's stub says ENOSYS, syscage the default action (the
@@ -53,9 +49,9 @@ import { multiplexedAs } from "../src/abi/multiplex.js";
 import { actionPrecedence, decodeProgram, formatAction, interpret, verify, type Insn } from "../src/bpf/index.js";
 import { compile } from "../src/compile/index.js";
 import { actionRet as policyRet, conditionHolds, decide } from "../src/policy/evaluate.js";
-import type { Policy } from "../src/policy/model.js";
+import type { ArgumentWidthMode, Policy } from "../src/policy/model.js";
 import { DOCKER_DEFAULT_CAPABILITIES, PROFILE_ARCH_NAMES, parseProfile } from "../src/policy/oci.js";
-import { jsonWithBigInts } from "../src/policy/export.js";
+import { exportPolicy, jsonWithBigInts } from "../src/policy/export.js";
 import { needOracle, sharedDataDir } from "./helpers/oracles.js";
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -70,7 +66,7 @@ function libseccompBuild(specs: readonly LsSpec[]): { bpf: Uint8Array; errors: s
   const out = JSON.parse(execFileSync(DEBIAN_PYTHON, [GEN], { input: text, encoding: "utf8", maxBuffer: 256 << 20 })) as { bpf: string; errors: string[] }[];
   return out.map((r) => ({ bpf: Uint8Array.from(Buffer.from(r.bpf, "hex")), errors: r.errors }));
 }
-import { argVectors, hex, show, tableRange } from "./helpers/compile-diff.js";
+import { argVectors, flawOnPath, hex, narrowHighBits, show, suspectJumps, tableRange, truncated, wideOf } from "./helpers/compile-diff.js";
 
 const LO = 0xffffffffn;
 const ENOSYS_RET = (0x00050000 | 38) >>> 0;
@@ -192,8 +188,16 @@ function runcConvert(p: PProfile, s: Setup): RuncFilter {
 
 // ---- comparison ------------------------------------------------------------------------------
 
-type Category = "overlap-restrictive" | "overlap-tie" | "x32-high-word" | "bad-arch" | "unknown-number" | "enosys-stub" | "ls-64bit-range" | "ls-split-rules" | "ls-ne";
-const CATEGORIES: readonly Category[] = ["overlap-restrictive", "overlap-tie", "x32-high-word", "bad-arch", "unknown-number", "enosys-stub", "ls-64bit-range", "ls-split-rules", "ls-ne"];
+type Category =
+  | "narrow-high-bits"
+  | "libseccomp-flaw"
+  | "overlap-restrictive"
+  | "overlap-tie"
+  | "x32-high-word"
+  | "bad-arch"
+  | "unknown-number"
+  | "enosys-stub";
+const CATEGORIES: readonly Category[] = ["narrow-high-bits", "libseccomp-flaw", "overlap-restrictive", "overlap-tie", "x32-high-word", "bad-arch", "unknown-number", "enosys-stub"];
 
 interface Report {
   compared: number;
@@ -266,6 +270,9 @@ function compareCase(c: Case, rep: Report): void {
   const endian = getAbi(p.abis[0]!).endian;
   const excluded = excludedPoints(p, c.resolved);
   const max = new Map(p.abis.map((a) => [a, maxNamed(runc.names, a, c.resolved)]));
+  const pw = wideOf(p);
+  const p32 = truncated(pw);
+  const flaws = suspectJumps(c.theirs);
   const one = (where: string, arch: number, nr: number, args: readonly bigint[]): void => {
     const d = decide(p, { arch, nr, args });
     const abi = d.abi;
@@ -277,10 +284,14 @@ function compareCase(c: Case, rep: Report): void {
     const data = { arch, nr: nr | 0, args, instructionPointer: 0n };
     const got = interpret(ours, data, endian).ret >>> 0;
     let ref = interpret(c.theirs, data, endian).ret >>> 0;
+    let fromProgram = true;
     // runc's stub in front of libseccomp's filter.
     if (!runc.permissive && abi !== undefined) {
       const m = max.get(abi)!;
-      if ((m >= 0 && nr >>> 0 > m) || ((abi === "s390" || abi === "s390x") && nr === 0)) ref = ENOSYS_RET;
+      if ((m >= 0 && nr >>> 0 > m) || ((abi === "s390" || abi === "s390x") && nr === 0)) {
+        ref = ENOSYS_RET;
+        fromProgram = false;
+      }
     }
     const at = `${c.label} ${where} arch ${hex(arch)} nr ${hex(nr)} args [${args.map((a) => hex(a)).join(",")}]`;
     if (got !== d.ret >>> 0) {
@@ -304,31 +315,36 @@ function compareCase(c: Case, rep: Report): void {
     const bits = getAbi(abi).argBits;
     const matchAt = (pp: Policy, a: readonly bigint[], b: 32 | 64): number[] =>
       pp.rules.flatMap((r, i) => (r.syscall === name && r.conditions.every((cd) => conditionHolds(cd, a[cd.arg] ?? 0n, b)) ? [i] : []));
+    // The kernel-width reading (issue #9) against libseccomp's all-bits reading: they may differ only on a call
+    // whose narrow argument, or a constant on it, has bits set above the type's width.
     let base = got;
-    let m = matchAt(p, args, bits);
+    const wide = decide(pw, { arch, nr, args }).ret >>> 0;
+    if (wide !== got) {
+      if (!narrowHighBits(p, abi, nr, args)) {
+        rep.failures.push(`${at} (${name}): kernel-width and 64-bit readings differ (${formatAction(got)} / ${formatAction(wide)}) on clean high bits`);
+        return;
+      }
+      note(rep, "narrow-high-bits", `${at} (${name}): ours ${formatAction(got)}, runc (all bits) ${formatAction(ref)}`);
+      if (wide === ref) return;
+      base = wide;
+    }
+    let m = matchAt(pw, args, bits);
     if (abi === "x32") {
       const low = args.map((a) => a & LO);
-      const p32: Policy = { ...p, rules: p.rules.map((r) => ({ ...r, conditions: r.conditions.map((cd) => ({ ...cd, value: cd.value & LO, ...(cd.mask !== undefined ? { mask: cd.mask & LO } : {}) })) })) };
       const d32 = decide(p32, { arch, nr, args: low }).ret >>> 0;
-      if (d32 !== got) {
+      if (d32 !== base) {
         note(rep, "x32-high-word", `${at}: ours ${formatAction(got)}, libseccomp (low words) ${formatAction(ref)}`);
         if (d32 === ref) return;
         base = d32;
         m = matchAt(p32, low, 32);
       }
     }
-    // libseccomp 2.5.4 compares LT/LE/GT/GE on 64-bit ABIs word by word: when the high words differ, its result can be wrong.
-    const range = p.rules.some((rule) => rule.syscall === name && rule.conditions.some((cd) => ["LT", "LE", "GT", "GE"].includes(cd.op)));
-    if (bits === 64 && range) return note(rep, "ls-64bit-range", `${at} (${name}): ours ${formatAction(got)}, libseccomp ${formatAction(ref)}`);
-    // runc splits an entry with several conditions on one argument into one rule per condition (OR); libseccomp 2.5.4 merges
-    // such rules of one syscall in its rule tree and can lose one of them.
-    const origins = p.rules.filter((rule) => rule.syscall === name).map((rule) => rule.origin);
-    if (origins.some((o, i) => origins.indexOf(o) !== i)) return note(rep, "ls-split-rules", `${at} (${name}): ours ${formatAction(got)}, libseccomp ${formatAction(ref)}`);
-    // libseccomp 2.5.4 builds NE by inverting the jump of an EQ test, which goes wrong inside multi-condition chains
-    // and its rule-tree merging (not root-caused per case: counted, never silently passed).
-    if (p.rules.some((rule) => rule.syscall === name && rule.conditions.some((cd) => cd.op === "NE"))) return note(rep, "ls-ne", `${at} (${name}): ours ${formatAction(got)}, libseccomp ${formatAction(ref)}`);
+    // libseccomp 2.5.4's program is itself wrong on this call: its path compares an ill-defined accumulator
+    // (suspectJumps: A differs by path where two argument chains join, or still holds arch; LIBSECCOMP_FLAW_CASES).
+    const flaw = fromProgram ? flawOnPath(c.theirs, flaws, data, endian) : undefined;
+    if (flaw !== undefined) return note(rep, "libseccomp-flaw", `${at} (${name}): ours ${formatAction(base)}, libseccomp ${formatAction(ref)} through insn ${flaw.pc}: ${flaw.why}`);
     const rets = new Set(m.map((i) => policyRet(p.rules[i]!.action, abi) >>> 0));
-    if (m.length >= 2 && (rets.has(ref) || ref === lsRet(runc.spec.default))) {
+    if (m.length >= 2 && rets.has(ref)) {
       if (actionPrecedence(base) < actionPrecedence(ref)) return note(rep, "overlap-restrictive", `${at} (${name}): rules ${m.map((i) => p.rules[i]!.origin).join(" | ")}; ours ${formatAction(base)}, libseccomp ${formatAction(ref)}`);
       if (actionPrecedence(base) === actionPrecedence(ref)) return note(rep, "overlap-tie", `${at} (${name}): ours ${formatAction(base)}, libseccomp ${formatAction(ref)}`);
     }
@@ -367,8 +383,12 @@ function mulberry(seed: number): () => number {
   };
 }
 
-/** Import with syscage, build with libseccomp the runc way, and compare every case. */
-function run(inputs: { label: string; profile: PProfile; setup: Setup; full: boolean }[], rep: Report): { skipped: number } {
+/**
+ * Import with syscage (conditions read with `width`: the importer's default,
+ * "kernel", when absent), build with libseccomp the runc way, and compare
+ * every case.
+ */
+function run(inputs: { label: string; profile: PProfile; setup: Setup; full: boolean }[], rep: Report, width?: ArgumentWidthMode): { skipped: number } {
   const converted = inputs.map((x) => runcConvert(x.profile, x.setup));
   const allNames = [...new Set(converted.flatMap((r) => r.names))];
   const arches = [...new Set(HOSTS.flatMap((h) => localAbis(h)))];
@@ -390,7 +410,9 @@ function run(inputs: { label: string; profile: PProfile; setup: Setup; full: boo
       hostArch: x.setup.host,
       capabilities: x.setup.caps,
       kernel: `${x.setup.kernel[0]}.${x.setup.kernel[1]}.0`,
+      ...(width !== undefined ? { argumentWidth: width } : {}),
     });
+    assert.equal(imported.policy.argumentWidth, width ?? "kernel", "the importer's argument width");
     const theirs = decodeProgram(b.bpf, x.label, getAbi(x.setup.host).endian);
     assert.deepEqual(verify(theirs), [], `${x.label}: libseccomp's program fails our verifier`);
     compareCase({ label: x.label, policy: imported.policy, runc: runcs[i]!, theirs, resolved, full: x.full, seed: i * 7919 + 1 }, rep);
@@ -433,8 +455,38 @@ for (const file of ["docker-default.json", "podman-default.json"]) {
     assert.ok(rep.compared > 8 * 1500, `only ${rep.compared} calls compared`);
     assert.deepEqual(rep.failures.slice(0, 10), [], `${rep.failures.length} unexplained mismatches`);
     if (file === "podman-default.json") assert.ok(rep.counts["overlap-restrictive"] > 0, "Podman's overlapping setns/… rules should show up as documented overlaps");
+    // The high-bits bypass runc leaves open (socket(0x100000026, …) for AF_ALG, …) is where syscage's decisions differ.
+    assert.ok(rep.counts["narrow-high-bits"] > 100, "the kernel-width class is exercised");
+    // With runc's whole-register reading the class is empty, and everything else still agrees.
+    const wide = newReport();
+    run(inputs.filter((x) => x.setup.kernel[0] === 6), wide, "u64");
+    summary(t, wide, `${file}, argumentWidth u64`);
+    assert.equal(wide.counts["narrow-high-bits"], 0);
+    assert.deepEqual(wide.failures.slice(0, 10), [], `${wide.failures.length} unexplained mismatches (u64)`);
   });
 }
+
+test("docker-default.json exported by syscage (kernel widths): runc + libseccomp now decide the high-bits calls as syscage does", (t) => {
+  if (!needOracle(t, "python3-seccomp")) return;
+  const dir = sharedDataDir(t);
+  if (dir === null) return;
+  const text = readFileSync(join(dir, "profiles", "docker-default.json"), "utf8");
+  const setup: Setup = { host: "x86_64", caps: DOCKER_DEFAULT_CAPABILITIES, kernel: [6, 18] };
+  const imported = parseProfile(text, "docker-default.json", { hostArch: "x86_64", kernel: "6.18.0" });
+  const exported = exportPolicy(imported.policy, "docker");
+  assert.deepEqual(exported.warnings, [], "the export closes every narrowed condition");
+  const rep = newReport();
+  run([{ label: "exported docker-default", profile: readJsonProfile(exported.text), setup, full: true }], rep);
+  summary(t, rep, "exported docker-default");
+  assert.ok(rep.compared > 1500, `only ${rep.compared} calls compared`);
+  // The exported conditions test only the bits the kernel keeps, so no narrow-high-bits excuse is left: runc must
+  // agree on every call, the high-bits values around each constant (socket(0x100000026, …) among them) included.
+  assert.equal(rep.counts["narrow-high-bits"], 0);
+  assert.deepEqual(rep.failures.slice(0, 10), [], `${rep.failures.length} unexplained mismatches`);
+  const socket = { arch: getAbi("x86_64").auditArch, nr: syscallNumber("x86_64", "socket")!, instructionPointer: 0n, args: [(1n << 32n) | 38n, 0n, 0n, 0n, 0n, 0n] };
+  const [b] = libseccompBuild([runcConvert(readJsonProfile(exported.text), setup).spec]);
+  assert.equal(formatAction(interpret(decodeProgram(b!.bpf, "x", "little"), socket, "little").ret), "ERRNO(1)", "runc denies AF_ALG with a high bit set");
+});
 
 // ---- (2) random profiles ---------------------------------------------------------------------------
 
@@ -506,7 +558,54 @@ test("≥ 1000 random profiles: importer + compiler give runc's decisions up to 
   t.diagnostic(`random profiles: ${samples.length - skipped} compared, ${skipped} skipped (libseccomp refused a rule, so runc would not start the container)`);
   assert.ok(samples.length - skipped >= 1000, `only ${samples.length - skipped} random profiles usable`);
   assert.ok(rep.compared > 1000 * 40, `only ${rep.compared} calls compared`);
+  assert.ok(rep.counts["narrow-high-bits"] > 100, "the kernel-width class is exercised");
+  assert.ok(rep.counts["libseccomp-flaw"] > 0, "libseccomp 2.5.4's flaws show up (and are explained by suspectJumps)");
   assert.deepEqual(rep.failures.slice(0, 10), [], `${rep.failures.length} unexplained mismatches`);
+});
+
+test("argumentWidth u64: the same random profiles agree with runc with no narrow-high-bits difference at all", (t) => {
+  if (!needOracle(t, "python3-seccomp")) return;
+  // Every difference of the kernel-width reading lies in the narrow-high-bits class: switched off, the class is empty
+  // and every other difference is still explained.
+  const pool = namePool();
+  const samples = fc.sample(profileArb(pool), { seed: 0x5eccc0, numRuns: 1150 });
+  const rep = newReport();
+  run(samples.map((s, i) => ({ label: `u64 random profile #${i}`, profile: s.profile, setup: s.setup, full: false })), rep, "u64");
+  summary(t, rep, "random profiles, u64");
+  assert.equal(rep.counts["narrow-high-bits"], 0);
+  assert.deepEqual(rep.failures.slice(0, 10), [], `${rep.failures.length} unexplained mismatches`);
+});
+
+test("a libseccomp 2.5.4 flaw on aarch64: no `ld [0]` after the arch check, the number compared with arch; suspectJumps flags it", (t) => {
+  if (!needOracle(t, "python3-seccomp")) return;
+  // Reduced from random profile #847: epoll_pwait is 22 on aarch64, and A still holds AUDIT_ARCH_AARCH64, so the
+  // `jeq #22` never holds and libseccomp's program loses every epoll_pwait rule (22 is also AUDIT_ARCH_S390).
+  const profile: PProfile = {
+    defaultAction: "SCMP_ACT_ERRNO",
+    architectures: ["SCMP_ARCH_AARCH64"],
+    syscalls: [
+      { names: ["epoll_pwait"], action: "SCMP_ACT_KILL_PROCESS", args: [{ index: 3, value: 0xf71d3895n, op: "SCMP_CMP_EQ" }, { index: 3, value: 15n, op: "SCMP_CMP_GT" }] },
+      { names: ["prof"], action: "SCMP_ACT_LOG" },
+    ],
+  };
+  const setup: Setup = { host: "aarch64", caps: DOCKER_DEFAULT_CAPABILITIES, kernel: [6, 1] };
+  const runc = runcConvert(profile, setup);
+  const [b] = libseccompBuild([runc.spec]);
+  assert.deepEqual(b!.errors, []);
+  const theirs = decodeProgram(b!.bpf, "flaw", "little");
+  const policy = parseProfile(jsonWithBigInts(profile), "flaw", { hostArch: "aarch64", kernel: "6.1" }).policy;
+  const data = { arch: getAbi("aarch64").auditArch, nr: syscallNumber("aarch64", "epoll_pwait")!, instructionPointer: 0n, args: [0n, 0n, 0n, 16n, 0n, 0n] };
+  assert.equal(formatAction(decide(policy, data).ret), "KILL_PROCESS");
+  assert.equal(formatAction(interpret(compile(policy).insns, data, "little").ret), "KILL_PROCESS");
+  assert.equal(formatAction(interpret(theirs, data, "little").ret), "ERRNO(1)", "libseccomp 2.5.4 no longer loses the rule");
+  const flaw = flawOnPath(theirs, suspectJumps(theirs), data, "little");
+  assert.ok(flaw !== undefined && /already checked/.test(flaw.why), `detector: ${JSON.stringify(flaw)}`);
+  assert.equal(suspectJumps(compile(policy).insns).size, 0, "our program is clean");
+  // The comparison files it under libseccomp-flaw, not as a failure.
+  const rep = newReport();
+  compareCase({ label: "flaw", policy, runc, theirs, resolved: libseccompResolve(["epoll_pwait", "prof"], ["aarch64"]), full: true, seed: 1 }, rep);
+  assert.deepEqual(rep.failures, []);
+  assert.ok(rep.counts["libseccomp-flaw"] > 0);
 });
 
 test("the comparison catches a wrong import (mutation self-test)", (t) => {

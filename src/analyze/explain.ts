@@ -17,7 +17,7 @@
  * Library code: never prints.
  */
 import { parse as parseJsonc } from "jsonc-parser";
-import type { ArgWidth } from "../abi/argtypes.js";
+import { argType, type ArgWidth } from "../abi/argtypes.js";
 import { getAbi, type AbiName } from "../abi/arch.js";
 import { capabilityName, parseCapability } from "../abi/capabilities.js";
 import { abisWithSyscall, knownSyscallNames, syscallName, syscallNumber } from "../abi/tables.js";
@@ -75,7 +75,13 @@ export interface ConditionCheck {
   /** The argument value compared: its low bits that count (the register width, or the declared C type's under argumentWidth "kernel"). */
   readonly actual: bigint;
   readonly holds: boolean;
-  /** "arg0 & 0xffffffff == 16 (arg0 = 2)". */
+  /**
+   * Set when the condition compares a narrowed value (argumentWidth
+   * "kernel", a declared type narrower than the register): the argument's
+   * name and C type, and the low bits compared.
+   */
+  readonly narrowed?: { readonly name: string; readonly type: string; readonly bits: ArgWidth };
+  /** "arg0 == 16 (arg0 = 2; family is an int: the low 32 bits are compared)". */
   readonly text: string;
 }
 
@@ -290,12 +296,33 @@ function capsState(entry: ProfileEntry, held: ReadonlySet<string>): string {
 
 // ---- explain -------------------------------------------------------------------
 
-function checkCondition(c: Condition, args: readonly bigint[], bits: ArgWidth): ConditionCheck {
+/** "an int", "a umode_t", "an unsigned int", "an old_uid_t". */
+function withArticle(type: string): string {
+  return `${/^(?:[aeio]|unsigned)/.test(type) ? "an" : "a"} ${type}`;
+}
+
+/**
+ * Check condition `c` of a rule of `syscall` on `abi` against the call's
+ * arguments, comparing `bits` low bits ({@link conditionWidth}). When that is
+ * narrower than the register, the text names the declared type: "family is
+ * an int: the low 32 bits are compared".
+ */
+function checkCondition(c: Condition, args: readonly bigint[], bits: ArgWidth, abi: AbiName, syscall: string): ConditionCheck {
   const raw = args[c.arg] ?? 0n;
   const actual = raw & widthMask(bits);
   const holds = conditionHolds(c, raw, bits);
-  const text = `${conditionText(c)} (arg${c.arg} = ${formatArg(actual)}${bits < 64 ? `; low ${bits} bits compared` : ""})`;
-  return { arg: c.arg, op: c.op, value: c.value, ...(c.mask !== undefined ? { mask: c.mask } : {}), actual, holds, text };
+  const t = bits < getAbi(abi).argBits ? argType(abi, syscall, c.arg) : undefined;
+  const narrowed = t !== undefined ? { name: t.name, type: t.type, bits } : undefined;
+  const why =
+    narrowed !== undefined
+      ? `; ${narrowed.name} is ${withArticle(narrowed.type)}: the low ${bits} bits are compared`
+      : bits < getAbi(abi).argBits
+        ? `; the low ${bits} bits are compared`
+        : bits < 64
+          ? `; low ${bits} bits compared`
+          : "";
+  const text = `${conditionText(c)} (arg${c.arg} = ${formatArg(actual)}${why})`;
+  return { arg: c.arg, op: c.op, value: c.value, ...(c.mask !== undefined ? { mask: c.mask } : {}), actual, holds, ...(narrowed !== undefined ? { narrowed } : {}), text };
 }
 
 function winReason(policy: Policy, winner: number, matched: readonly number[]): WinReason {
@@ -381,7 +408,7 @@ function explainOn(
   if (name !== undefined) {
     policy.rules.forEach((r, i) => {
       if (r.syscall !== name) return;
-      const checks = r.conditions.map((c) => checkCondition(c, full, conditionWidth(policy, abi, name, c.arg)));
+      const checks = r.conditions.map((c) => checkCondition(c, full, conditionWidth(policy, abi, name, c.arg), abi, name));
       const failed = checks.find((c) => !c.holds);
       if (failed === undefined) matched.push(i);
       const entry = profile !== undefined ? entryOfOrigin(r.origin, profile) : undefined;

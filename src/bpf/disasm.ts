@@ -15,7 +15,10 @@ import { classify, type Insn, type InsnKind } from "./insn.js";
 export interface DisasmOptions {
   /**
    * ABI to assume where the program does not check the arch on a path: used
-   * to name syscall numbers and to say which half of a u64 argument a load reads.
+   * to name syscall numbers and to say which half of a u64 argument a load
+   * reads. Without it, such a load takes the byte order of the arches the
+   * program checks when they all share one, and is labelled both ways
+   * ("args[0] hi (LE) / lo (BE)") otherwise.
    */
   arch?: AbiName;
 }
@@ -199,22 +202,33 @@ function abiFor(auditArch: number | undefined, fallback: AbiName | undefined, nr
   return best;
 }
 
-function fieldName(k: number, endian: "little" | "big"): string | undefined {
+/**
+ * The seccomp_data field a 32-bit load at offset `k` reads. The half of a u64
+ * (`lo`/`hi`) depends on the byte order; with `undefined` (unknown) both
+ * readings are given: "args[0] hi (LE) / lo (BE)".
+ */
+function fieldName(k: number, endian: "little" | "big" | undefined): string | undefined {
   if (k === 0) return "nr";
   if (k === 4) return "arch";
   if (k >= 64 || k % 4 !== 0) return undefined;
-  const lowFirst = endian === "little";
-  const half = (k % 8 === 0) === lowFirst ? "lo" : "hi";
-  if (k < 16) return `instruction_pointer ${half}`;
-  return `args[${(k - 16) >> 3}] ${half}`;
+  const what = k < 16 ? "instruction_pointer" : `args[${(k - 16) >> 3}]`;
+  const lowIfLittle = k % 8 === 0;
+  if (endian === undefined) return `${what} ${lowIfLittle ? "lo" : "hi"} (LE) / ${lowIfLittle ? "hi" : "lo"} (BE)`;
+  return `${what} ${lowIfLittle === (endian === "little") ? "lo" : "hi"}`;
 }
 
-function endianOf(auditArch: number | undefined, fallback: AbiName | undefined): "little" | "big" {
+/**
+ * The byte order of the words a load reads: the arch checked on the path;
+ * else `--arch`; else the one byte order of every arch the program checks;
+ * else unknown.
+ */
+function endianOf(auditArch: number | undefined, fallback: AbiName | undefined, programEndian: "little" | "big" | undefined): "little" | "big" | undefined {
   if (auditArch !== undefined) {
     const c = abisByAuditArch(auditArch)[0];
     if (c !== undefined) return c.endian;
   }
-  return fallback !== undefined ? getAbi(fallback).endian : "little";
+  if (fallback !== undefined) return getAbi(fallback).endian;
+  return programEndian;
 }
 
 function safeSyscallName(abi: AbiName, nr: number): string | undefined {
@@ -238,15 +252,43 @@ export function disassembleLines(insns: readonly Insn[], opts: DisasmOptions = {
     const t = targets(kind, pc, len);
     if (t !== undefined) for (const x of t) isTarget[x] = 1;
   }
+  // Path states first (jumps only go forward), and the byte orders of the arches the program checks.
+  const checked = new Set<"little" | "big">();
+  for (let pc = 0; pc < len; pc++) {
+    const kind = kinds[pc]!;
+    const s = states[pc];
+    if (s === undefined) continue;
+    let out: PathState = s;
+    if (kind.kind === "loadAbs" && kind.size === 4 && (kind.k === 0 || kind.k === 4)) {
+      out = { a: kind.k === 0 ? "nr" : "arch", arch: s.arch };
+    } else if (writesA(kind)) {
+      out = { a: "other", arch: s.arch };
+    }
+    if (kind.kind === "ret" || kind.kind === "retA") continue;
+    const t = targets(kind, pc, len);
+    if (t === undefined) {
+      if (kind.kind === "jump" || kind.kind === "jumpIf" || kind.kind === "jumpIfX") continue; // out of range
+      if (pc + 1 < len) states[pc + 1] = merge(states[pc + 1], out);
+      continue;
+    }
+    if (kind.kind === "jumpIf" && kind.op === "jeq" && s.a === "arch") {
+      const abi = abisByAuditArch(kind.k >>> 0)[0];
+      if (abi !== undefined) checked.add(abi.endian);
+      states[t[0]!] = merge(states[t[0]!], { a: "arch", arch: kind.k >>> 0 });
+      states[t[1]!] = merge(states[t[1]!], out);
+    } else {
+      for (const x of t) states[x] = merge(states[x], out);
+    }
+  }
+  const programEndian = checked.size === 1 ? [...checked][0] : undefined;
   for (let pc = 0; pc < len; pc++) {
     const i = insns[pc]!;
     const kind = kinds[pc]!;
     const s = states[pc];
     let comment: string | undefined;
-    // Comments.
     switch (kind.kind) {
       case "loadAbs":
-        if (kind.size === 4) comment = fieldName(kind.k, endianOf(s?.arch, opts.arch));
+        if (kind.size === 4) comment = fieldName(kind.k, endianOf(s?.arch, opts.arch, programEndian));
         break;
       case "ret":
         comment = formatAction(kind.k);
@@ -269,27 +311,6 @@ export function disassembleLines(insns: readonly Insn[], opts: DisasmOptions = {
     if (isTarget[pc] === 1) line.label = labelName(pc);
     if (comment !== undefined) line.comment = comment;
     lines.push(line);
-    // Propagate path state.
-    if (s === undefined) continue;
-    let out: PathState = s;
-    if (kind.kind === "loadAbs" && kind.size === 4 && (kind.k === 0 || kind.k === 4)) {
-      out = { a: kind.k === 0 ? "nr" : "arch", arch: s.arch };
-    } else if (writesA(kind)) {
-      out = { a: "other", arch: s.arch };
-    }
-    const t = targets(kind, pc, len);
-    if (kind.kind === "ret" || kind.kind === "retA") continue;
-    if (t === undefined) {
-      if (kind.kind === "jump" || kind.kind === "jumpIf" || kind.kind === "jumpIfX") continue; // out of range
-      if (pc + 1 < len) states[pc + 1] = merge(states[pc + 1], out);
-      continue;
-    }
-    if (kind.kind === "jumpIf" && kind.op === "jeq" && s.a === "arch") {
-      states[t[0]!] = merge(states[t[0]!], { a: "arch", arch: kind.k >>> 0 });
-      states[t[1]!] = merge(states[t[1]!], out);
-    } else {
-      for (const x of t) states[x] = merge(states[x], out);
-    }
   }
   return lines;
 }

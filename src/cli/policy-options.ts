@@ -8,8 +8,10 @@
  * | `-p KEY=VALUE`, `--unit FILE` | a systemd unit's `SystemCallFilter=` & co. (replaces nspawn's filter) |
  * | `--policy FILE.json` | syscage's JSON format |
  *
- * `--arch LIST` chooses the ABIs in every case. Mixing sources is an error
- * that says why. Library code never prints; this module is CLI code and
+ * `--arch LIST` chooses the ABIs and `--argument-width kernel|u64` how
+ * conditions read an argument, in every case (both override what the source
+ * itself says: a JSON policy's `abis` and `argumentWidth`). Mixing sources
+ * is an error that says why. Library code never prints; this module is CLI code and
  * prints only for `--capability help`.
  */
 import { readFileSync } from "node:fs";
@@ -18,7 +20,7 @@ import { localAbis, type AbiName } from "../abi/arch.js";
 import { CAPABILITY_NAMES } from "../abi/capabilities.js";
 import { SyscageError } from "../errors.js";
 import { readPolicyFile, resolveAbiList } from "../policy/json.js";
-import type { Policy } from "../policy/model.js";
+import { ARGUMENT_WIDTH_MODES, type ArgumentWidthMode, type Policy } from "../policy/model.js";
 import { nspawnPolicy, type NspawnOptions } from "../policy/nspawn.js";
 import { mergeNspawnOptions, parseNspawnSettings } from "../policy/nspawn-settings.js";
 import { buildUnitPolicy, parseUnitFile, type UnitProperty } from "../policy/systemd-unit.js";
@@ -38,6 +40,7 @@ export interface PolicyOptionValues {
   profile?: string;
   kernel?: string;
   hostArch?: string;
+  argumentWidth?: string;
 }
 
 /** A policy from the command line, ready to compile. */
@@ -92,7 +95,21 @@ export function addPolicyOptions(cmd: Command, io: PolicyOptionsIo = { write: (t
     .option("--arch <list>", "comma-separated ABIs, any spelling (x86_64,x86,x32 / amd64 / arm64 …) or host (default: host)")
     .option("--profile <file>", "container seccomp profile (OCI/Docker/Podman JSON, or an OCI config.json); --capability/--drop-capability change Docker's default capabilities")
     .option("--kernel <version>", "profile: host kernel for minKernel conditions (default: the running kernel)")
-    .option("--host-arch <arch>", "profile: host architecture for archMap and arches conditions (default: this machine)");
+    .option("--host-arch <arch>", "profile: host architecture for archMap and arches conditions (default: this machine)")
+    .option(
+      "--argument-width <mode>",
+      "how conditions read an argument: kernel (the bits its C type keeps, closing the high-bits bypass) or u64 (all register bits, as libseccomp); overrides a JSON policy's argumentWidth (default: the policy's, else kernel)",
+    );
+}
+
+/** Parse `--argument-width kernel|u64`. */
+export function parseArgumentWidth(text: string): ArgumentWidthMode {
+  const t = text.trim().toLowerCase();
+  if ((ARGUMENT_WIDTH_MODES as readonly string[]).includes(t)) return t as ArgumentWidthMode;
+  throw new SyscageError(
+    "BAD_USAGE",
+    `--argument-width: "${text}" is not one of ${ARGUMENT_WIDTH_MODES.join(", ")} (kernel: compare the bits the argument's C type keeps; u64: every register bit, as libseccomp)`,
+  );
 }
 
 /** Parse `--arch a,b,host`: any spelling, duplicates dropped. */
@@ -149,9 +166,18 @@ function unitOptionNames(o: PolicyOptionValues): string[] {
  * - nothing → nspawn's default filter.
  *
  * `--arch` gives the ABIs (default: the host's local ABIs, native first).
+ * `--argument-width` sets `argumentWidth` whatever the source (it overrides
+ * a JSON policy's field; every other source leaves it at "kernel").
  * @throws SyscageError naming the option or `file:line`.
  */
 export function loadPolicy(opts: PolicyOptionValues): LoadedPolicy {
+  const width = opts.argumentWidth === undefined ? undefined : parseArgumentWidth(opts.argumentWidth);
+  const loaded = loadPolicySource(opts);
+  return width === undefined ? loaded : { ...loaded, policy: { ...loaded.policy, argumentWidth: width } };
+}
+
+/** {@link loadPolicy} without `--argument-width`. */
+function loadPolicySource(opts: PolicyOptionValues): LoadedPolicy {
   const abis = opts.arch !== undefined ? parsePolicyArch(opts.arch) : undefined;
   const nspawnGiven = nspawnOptionNames(opts);
   const unitGiven = unitOptionNames(opts);

@@ -20,10 +20,20 @@
  * skips them) unless that would change a decision, which is an error. Two
  * conditions on the same argument in one rule cannot be exported: runc ORs
  * them.
+ *
+ * Argument widths: runtimes compare whole registers. Under `argumentWidth:
+ * "kernel"` a condition on a narrow argument is written so that a
+ * whole-register reader gives it the same meaning (closing the high-bits
+ * bypass in the runtime too): EQ/MASKED_EQ as a MASKED_EQ on the low bits,
+ * LT/LE/GT/GE/NE as several entries of prefix MASKED_EQs (at most
+ * {@link MAX_ENTRIES_PER_RULE} per rule). What cannot be said exactly (the
+ * width differs by ABI, too many entries) is written as is, with a warning
+ * that the runtimes keep the hole there; a "u64" policy gets a warning that
+ * it and the runtimes keep it (docs/profiles.md).
  */
 import { stringify as yamlStringify } from "yaml";
 import { getAbi, type AbiName } from "../abi/arch.js";
-import { argWidth } from "../abi/argtypes.js";
+import { argType, argWidth } from "../abi/argtypes.js";
 import { errnoNumber } from "../abi/errno.js";
 import { abisWithSyscall, syscallTable } from "../abi/tables.js";
 import { SyscageError } from "../errors.js";
@@ -128,7 +138,120 @@ function ociAction(a: Action, abis: readonly AbiName[], format: string, what: st
   }
 }
 
-function ociArgs(p: Policy, r: Rule, i: number, format: string): OciArg[] {
+/** Rules whose alternatives would multiply past this many profile entries keep their ordered conditions as written. */
+export const MAX_ENTRIES_PER_RULE = 64;
+
+/** How a condition's argument is narrowed on the policy's ABIs, as far as a profile (whole-register comparisons) is concerned. */
+type Narrowing =
+  /** No ABI narrows it (u64 policy, or the declared type fills the register): runtimes compare what syscage compares. */
+  | { readonly kind: "none" }
+  /** Every ABI with the syscall keeps the same low `bits`, narrower than the register on some of them. */
+  | { readonly kind: "uniform"; readonly bits: number }
+  /** The kept width differs by ABI (e.g. old_uid_t): one profile condition cannot say it. */
+  | { readonly kind: "mixed"; readonly widths: string };
+
+function narrowingOf(p: Policy, r: Rule, c: Condition): Narrowing {
+  if (p.argumentWidth === "u64") return { kind: "none" };
+  const abis = p.abis.filter((a) => abisWithSyscall(r.syscall).includes(a));
+  if (!abis.some((a) => argWidth(a, r.syscall, c.arg) < getAbi(a).argBits)) return { kind: "none" };
+  const widths = new Set(abis.map((a) => argWidth(a, r.syscall, c.arg)));
+  if (widths.size === 1) return { kind: "uniform", bits: [...widths][0]! };
+  return { kind: "mixed", widths: abis.map((a) => `${argWidth(a, r.syscall, c.arg)} bits on ${a}`).join(", ") };
+}
+
+/** MASKED_EQ conditions whose union is `x < v` for the low `w` bits x (v < 2^w): one per set bit of v, x's higher bits equal to v's. */
+function lessThan(arg: Condition["arg"], v: bigint, w: number): Condition[] {
+  const low = (1n << BigInt(w)) - 1n;
+  const out: Condition[] = [];
+  for (let i = w - 1; i >= 0; i--) {
+    const bit = 1n << BigInt(i);
+    if ((v & bit) === 0n) continue;
+    out.push({ arg, op: "MASKED_EQ", mask: low & ~(bit - 1n), value: v & ~(bit * 2n - 1n) });
+  }
+  return out;
+}
+
+/** MASKED_EQ conditions whose union is `x > v` for the low `w` bits x (v < 2^w): one per clear bit of v. */
+function greaterThan(arg: Condition["arg"], v: bigint, w: number): Condition[] {
+  const low = (1n << BigInt(w)) - 1n;
+  const out: Condition[] = [];
+  for (let i = w - 1; i >= 0; i--) {
+    const bit = 1n << BigInt(i);
+    if ((v & bit) !== 0n) continue;
+    out.push({ arg, op: "MASKED_EQ", mask: low & ~(bit - 1n), value: (v & ~(bit * 2n - 1n)) | bit });
+  }
+  return out;
+}
+
+/**
+ * A condition on a narrowed argument (`bits` low bits kept), said in
+ * whole-register terms: a list of conditions whose OR is exactly it (`null`:
+ * the condition always holds; an empty list: it never does). EQ and
+ * MASKED_EQ become one MASKED_EQ on the low bits; LT/LE/GT/GE/NE become the
+ * prefix decomposition of their range, one MASKED_EQ per bit at most (`x <
+ * v` ⟺ for some set bit i of v, x agrees with v above i and has bit i clear).
+ * With `ordered` false the ordered operators are returned unchanged.
+ */
+function lowBitsAlternatives(c: Condition, bits: number, ordered: boolean): (Condition | null)[] {
+  const low = (1n << BigInt(bits)) - 1n;
+  const v = c.value & low;
+  switch (c.op) {
+    case "EQ":
+      return [{ arg: c.arg, op: "MASKED_EQ", mask: low, value: v }];
+    case "MASKED_EQ":
+      return [{ arg: c.arg, op: "MASKED_EQ", mask: (c.mask ?? 0n) & low, value: v }];
+    default:
+      break;
+  }
+  if (!ordered) return [c];
+  switch (c.op) {
+    case "LT":
+      return lessThan(c.arg, v, bits);
+    case "LE":
+      return v === low ? [null] : lessThan(c.arg, v + 1n, bits);
+    case "GT":
+      return greaterThan(c.arg, v, bits);
+    case "GE":
+      return v === 0n ? [null] : greaterThan(c.arg, v - 1n, bits);
+    case "NE":
+      return [...lessThan(c.arg, v, bits), ...greaterThan(c.arg, v, bits)];
+  }
+}
+
+/** A rule said for a runtime: its condition sets (the rule's entries, ORed), and whether the high-bits bypass stays open on it. */
+interface ExportedRule {
+  readonly alternatives: readonly (readonly Condition[])[];
+  /** Why a narrowed condition could not be said exactly, when one could not. */
+  readonly open?: string;
+}
+
+/**
+ * The rule in whole-register terms (see {@link lowBitsAlternatives}): every
+ * narrowed condition becomes its alternatives, and the rule one entry per
+ * combination — exact as long as every ABI agrees on the width and the
+ * combinations stay within {@link MAX_ENTRIES_PER_RULE}.
+ */
+function exportRule(p: Policy, r: Rule): ExportedRule {
+  const ns = r.conditions.map((c) => narrowingOf(p, r, c));
+  let open: string | undefined;
+  ns.forEach((n, j) => {
+    if (n.kind === "mixed" && open === undefined) open = `${r.syscall} arg${r.conditions[j]!.arg} keeps ${n.widths}`;
+  });
+  const expand = (ordered: boolean): (Condition | null)[][] => r.conditions.map((c, j) => (ns[j]!.kind === "uniform" ? lowBitsAlternatives(c, (ns[j] as { bits: number }).bits, ordered) : [c]));
+  let per = expand(true);
+  const product = per.reduce((n, l) => n * Math.max(1, l.length), 1);
+  if (product > MAX_ENTRIES_PER_RULE) {
+    per = expand(false);
+    const j = r.conditions.findIndex((c, k) => ns[k]!.kind === "uniform" && c.op !== "EQ" && c.op !== "MASKED_EQ");
+    open ??= `${r.syscall} arg${r.conditions[j]!.arg} ${r.conditions[j]!.op} would take ${product} entries (more than ${MAX_ENTRIES_PER_RULE})`;
+  }
+  if (per.some((l) => l.length === 0)) return { alternatives: [], ...(open !== undefined ? { open } : {}) };
+  let combos: Condition[][] = [[]];
+  for (const list of per) combos = combos.flatMap((done) => list.map((c) => (c === null ? done : [...done, c])));
+  return { alternatives: combos, ...(open !== undefined ? { open } : {}) };
+}
+
+function ociArgs(r: Rule, conditions: readonly Condition[], i: number, format: string): OciArg[] {
   const seen = new Set<number>();
   for (const c of r.conditions) {
     if (seen.has(c.arg)) {
@@ -136,33 +259,21 @@ function ociArgs(p: Policy, r: Rule, i: number, format: string): OciArg[] {
     }
     seen.add(c.arg);
   }
-  return r.conditions.map((c0: Condition) => {
-    const c = narrowed(p, r, c0);
-    return c.op === "MASKED_EQ" ? { index: c.arg, value: c.mask ?? 0n, valueTwo: c.value, op: "SCMP_CMP_MASKED_EQ" } : { index: c.arg, value: c.value, op: `SCMP_CMP_${c.op}` };
-  });
+  return conditions.map((c) =>
+    c.op === "MASKED_EQ" ? { index: c.arg, value: c.mask ?? 0n, valueTwo: c.value, op: "SCMP_CMP_MASKED_EQ" } : { index: c.arg, value: c.value, op: `SCMP_CMP_${c.op}` },
+  );
 }
 
-/**
- * Under `argumentWidth: "kernel"`, a condition on an argument whose C type is
- * narrower than the register compares only its low bits; runtimes compare the
- * whole register. EQ and MASKED_EQ keep their meaning as a MASKED_EQ on the
- * low bits (when every ABI of the policy agrees on the width); the other
- * operators cannot, and get the warning of profileWarnings.
- */
-function narrowed(p: Policy, r: Rule, c: Condition): Condition {
-  if (p.argumentWidth === "u64" || (c.op !== "EQ" && c.op !== "MASKED_EQ")) return c;
-  const abis = p.abis.filter((a) => abisWithSyscall(r.syscall).includes(a));
-  const widths = new Set(abis.map((a) => argWidth(a, r.syscall, c.arg)));
-  if (widths.size !== 1) return c;
-  const w = [...widths][0]!;
-  if (abis.every((a) => getAbi(a).argBits <= w)) return c;
-  const low = (1n << BigInt(w)) - 1n;
-  return { arg: c.arg, op: "MASKED_EQ", mask: (c.op === "MASKED_EQ" ? (c.mask ?? 0n) : (1n << 64n) - 1n) & low, value: c.value & low };
+function argsKey(args: readonly OciArg[]): string {
+  return args.map((a) => `${a.index}:${a.op}:${a.value}:${a.valueTwo ?? ""}`).join("&");
 }
 
-function condKey(r: Rule): string {
-  return r.conditions.map((c) => `${c.arg}:${c.op}:${c.value}:${c.mask ?? ""}`).join("&");
-}
+/** Who reads each container format, for messages. */
+const RUNTIMES: Readonly<Record<string, string>> = {
+  oci: "the runtimes that read OCI profiles (runc, crun, CRI-O, through libseccomp)",
+  docker: "Docker and Podman (runc, crun, through libseccomp)",
+  spo: "the Security Profiles Operator's runtimes (runc, crun, CRI-O, through libseccomp)",
+};
 
 /**
  * Check the parts of a policy no profile can carry: the unknown action (only
@@ -183,11 +294,18 @@ function profileWarnings(p: Policy, format: string): string[] {
       `a profile has no action of its own for syscalls unknown to the tables; they get the default action (${formatPolicyAction(def)}) or, from runc, ENOSYS`,
     );
   }
-  if (p.argumentWidth !== "u64") {
-    const narrow = p.rules.filter((r) => r.conditions.some((c) => c.op !== "EQ" && c.op !== "MASKED_EQ" && p.abis.some((a) => argWidth(a, r.syscall, c.arg) < getAbi(a).argBits)));
+  if (p.argumentWidth === "u64") {
+    const narrow = p.rules.flatMap((r) =>
+      r.conditions.flatMap((c) => {
+        const abi = p.abis.find((a) => abisWithSyscall(r.syscall).includes(a) && argWidth(a, r.syscall, c.arg) < getAbi(a).argBits);
+        return abi === undefined ? [] : [{ r, c, abi }];
+      }),
+    );
     if (narrow.length > 0) {
+      const { r, c, abi } = narrow[0]!;
+      const t = argType(abi, r.syscall, c.arg);
       out.push(
-        `${narrow.length} rule(s) compare (LT/LE/GT/GE/NE) arguments declared narrower than the register (e.g. ${narrow[0]!.syscall}); syscage compares those by their C type, container runtimes the whole register, so values with high bits set can be decided differently`,
+        `the policy compares whole registers (argumentWidth "u64"), and so do ${RUNTIMES[format]}: ${new Set(narrow.map((x) => x.r)).size} rule(s) test arguments narrower than their register (e.g. ${r.syscall} arg${c.arg}${t !== undefined ? `, ${t.name} (${t.type})` : ""}), so high bits the kernel drops can slip a call past them; convert with --argument-width kernel to close that`,
       );
     }
   }
@@ -207,12 +325,17 @@ function exportedRules(p: Policy, format: string): { rule: Rule; index: number }
       out.push({ rule: r, index: i });
       return;
     }
-    const weaker = p.rules.find((o) => o.syscall === r.syscall && ACTION_RANK[o.action.kind] > ACTION_RANK[r.action.kind]);
+    // It matters when it overrides a less restrictive rule, or wins a tie (same kind, earlier in policy order) against another ret.
+    const weaker = p.rules.find(
+      (o, j) =>
+        o.syscall === r.syscall &&
+        (ACTION_RANK[o.action.kind] > ACTION_RANK[r.action.kind] || (o.action.kind === r.action.kind && j > i && actionRet(o.action, abi0) !== defRet)),
+    );
     if (weaker !== undefined) {
       cannot(
         format,
         ruleLabel(r, i),
-        `its action equals the default action, and runtimes skip such rules, but here it overrides a less restrictive rule of ${r.syscall} (${formatPolicyAction(weaker.action)}, from ${weaker.origin})`,
+        `its action equals the default action, and runtimes skip such rules, but here it overrides ${weaker.action.kind === r.action.kind ? "a later rule of the same kind" : "a less restrictive rule"} of ${r.syscall} (${formatPolicyAction(weaker.action)}, from ${weaker.origin})`,
       );
     }
   });
@@ -224,24 +347,34 @@ export function policyToOci(p: Policy, format: "oci" | "docker" | "spo" = "oci")
   const warnings = profileWarnings(p, format);
   const def = ociAction(p.default.action, p.abis, format, `default action ${formatPolicyAction(p.default.action)}`);
   const syscalls: OciSyscall[] = [];
+  const open: string[] = [];
   let lastKey = "";
   for (const { rule: r, index: i } of exportedRules(p, format)) {
     const a = ociAction(r.action, p.abis, format, ruleLabel(r, i));
-    const args = ociArgs(p, r, i, format);
-    const key = `${a.action}|${a.errnoRet ?? ""}|${condKey(r)}|${r.origin}`;
-    const prev = syscalls[syscalls.length - 1];
-    if (prev !== undefined && key === lastKey && !prev.names.includes(r.syscall)) {
-      prev.names.push(r.syscall);
-      continue;
+    const x = exportRule(p, r);
+    if (x.open !== undefined) open.push(x.open);
+    for (const conditions of x.alternatives) {
+      const args = ociArgs(r, conditions, i, format);
+      const key = `${a.action}|${a.errnoRet ?? ""}|${argsKey(args)}|${r.origin}`;
+      const prev = syscalls[syscalls.length - 1];
+      if (prev !== undefined && key === lastKey && !prev.names.includes(r.syscall)) {
+        prev.names.push(r.syscall);
+        continue;
+      }
+      lastKey = key;
+      syscalls.push({
+        names: [r.syscall],
+        action: a.action,
+        ...(a.errnoRet !== undefined ? { errnoRet: a.errnoRet } : {}),
+        ...(args.length > 0 ? { args } : {}),
+        ...(format === "docker" ? { comment: r.origin } : {}),
+      });
     }
-    lastKey = key;
-    syscalls.push({
-      names: [r.syscall],
-      action: a.action,
-      ...(a.errnoRet !== undefined ? { errnoRet: a.errnoRet } : {}),
-      ...(args.length > 0 ? { args } : {}),
-      ...(format === "docker" ? { comment: r.origin } : {}),
-    });
+  }
+  if (open.length > 0) {
+    warnings.push(
+      `${open.length} rule(s) test arguments narrower than their register in a way a profile cannot state exactly (e.g. ${open[0]}): ${RUNTIMES[format]} compare whole registers, so on those rules high bits the kernel drops can still slip a call past them (the high-bits bypass; syscage's own program closes it)`,
+    );
   }
   const scmp = p.abis.map((a) => getAbi(a).scmpName);
   const flags = p.flags.map((f) => OCI_FLAGS[f]).filter((f): f is string => f !== undefined);

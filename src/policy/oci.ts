@@ -28,8 +28,13 @@
  *    ignores them); names that exist only on ABIs the policy does not cover
  *    are skipped silently.
  *
- * Arguments are compared as whole registers (`argumentWidth: "u64"`), as
- * libseccomp does, not by their declared C type.
+ * Arguments are compared by their declared C type (`argumentWidth:
+ * "kernel"`, the policy default): a condition on `int family` compares the
+ * low 32 bits, the value the kernel uses, so the high-bits bypass that runc +
+ * libseccomp leave open (docs/semantics.md, "Argument comparisons") is closed.
+ * Where the registers and constants have clean high bits this gives runc's
+ * decisions; the condition input `argumentWidth: "u64"` selects runc's
+ * whole-register reading instead, bit for bit.
  *
  * Unknown syscall numbers (newer than syscage's tables) get ERRNO(ENOSYS),
  * like runc's "-ENOSYS stub", unless the default action is permissive
@@ -69,6 +74,7 @@ import {
   errno,
   parseAction,
   type Action,
+  type ArgumentWidthMode,
   type ConditionInput,
   type FilterFlag,
   type Operator,
@@ -109,6 +115,12 @@ export interface ProfileConditions {
   readonly unknown?: Action | string;
   /** Action for calls of architectures the policy does not cover. Default: KILL_PROCESS. */
   readonly badArch?: Action | string;
+  /**
+   * How conditions read an argument (see `Policy.argumentWidth`). Default:
+   * `"kernel"`, the declared C type's width, which closes the high-bits
+   * bypass; `"u64"`: every register bit, as runc + libseccomp compare.
+   */
+  readonly argumentWidth?: ArgumentWidthMode;
 }
 
 /** What the importer did, for reports and tests. */
@@ -542,8 +554,9 @@ export function parseProfile(text: string, source: string, conditions: ProfileCo
       badArch: conditions.badArch ?? KILL_PROCESS,
       abis,
       flags,
-      // runc + libseccomp compare whole argument registers, whatever the C type.
-      argumentWidth: "u64",
+      // runc + libseccomp compare whole argument registers; by default we
+      // compare what the kernel uses (the declared C type's low bits).
+      argumentWidth: conditions.argumentWidth ?? "kernel",
     });
   } catch (err) {
     return relocate(err, source);

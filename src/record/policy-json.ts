@@ -55,6 +55,8 @@ export function formatPolicyJson(policy: Policy, comment?: string): string {
     badArch: formatPolicyAction(policy.badArch.action),
     abis: [...policy.abis],
     ...(policy.flags.length > 0 ? { flags: [...policy.flags] } : {}),
+    // "kernel" is the format's default; "u64" must survive the round trip.
+    ...(policy.argumentWidth === "u64" ? { argumentWidth: "u64" } : {}),
     rules,
   };
   return stringify(doc) + "\n";

@@ -6,8 +6,9 @@
  * rules, runc's rule splitting) — not the real importer (issue #5).
  */
 import fc from "fast-check";
-import { ABI_NAMES, getAbi, syscallTable, syscallNumber, knownSyscallNames, errnoNumber, type AbiName } from "../../src/abi/index.js";
-import type { Insn } from "../../src/bpf/index.js";
+import { ABI_NAMES, getAbi, syscallName, syscallTable, syscallNumber, knownSyscallNames, errnoNumber, type AbiName } from "../../src/abi/index.js";
+import { interpret, type Insn, type SeccompData } from "../../src/bpf/index.js";
+import { conditionWidth } from "../../src/policy/evaluate.js";
 import { sameAction, type Action, type Condition, type Policy, type PolicyInput, type RuleInput, type ConditionInput } from "../../src/policy/model.js";
 import type { LsAction, LsArch, LsCond, LsRule, LsSpec } from "./libseccomp.js";
 
@@ -412,6 +413,59 @@ export function translateProfile(profile: Profile, lsKnows: (name: string) => bo
   };
 }
 
+// ---- libseccomp's reading of a policy -------------------------------------------------
+
+/** libseccomp's reading of a policy: every register bit compared (argumentWidth "u64"). */
+export function wideOf(p: Policy): Policy {
+  return { ...p, argumentWidth: "u64" };
+}
+
+/** The policy as libseccomp reads it on x32: constants (and masks) cut to their low 32 bits; cut the call's arguments too. */
+export function truncated(p: Policy): Policy {
+  return {
+    ...p,
+    rules: p.rules.map((r) => ({
+      ...r,
+      conditions: r.conditions.map((c) => (c.mask === undefined ? { ...c, value: c.value & LO } : { ...c, value: c.value & LO, mask: c.mask & LO })),
+    })),
+  };
+}
+
+/**
+ * The class "narrow-high-bits" of issue #9: does the call have a narrow
+ * argument (declared type narrower than the register, under p's
+ * argumentWidth) that a rule of its syscall tests, whose register value or
+ * the condition's constant has bits set above the type's width (within the
+ * register)? Only on such calls may the kernel-width reading and
+ * libseccomp's all-bits reading differ.
+ */
+export function narrowHighBits(p: Policy, abi: AbiName, nr: number, args: readonly bigint[]): boolean {
+  const name = syscallName(abi, nr >>> 0);
+  if (name === undefined) return false;
+  const reg = getAbi(abi).argBits;
+  const regMask = (1n << BigInt(reg)) - 1n;
+  for (const r of p.rules) {
+    if (r.syscall !== name) continue;
+    for (const c of r.conditions) {
+      const w = conditionWidth(p, abi, name, c.arg);
+      if (w >= reg) continue;
+      if (((args[c.arg] ?? 0n) & regMask) >> BigInt(w) !== 0n || (c.value & regMask) >> BigInt(w) !== 0n) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * The first instruction on the path `data` takes through `insns` that
+ * {@link suspectJumps} flagged (`flaws`), with what is wrong there; undefined
+ * when the path is clean.
+ */
+export function flawOnPath(insns: readonly Insn[], flaws: ReadonlyMap<number, string>, data: SeccompData, endian: "little" | "big"): { pc: number; why: string } | undefined {
+  if (flaws.size === 0) return undefined;
+  const bad = (interpret(insns, data, endian, { trace: true }).trace ?? []).find((st) => flaws.has(st.pc));
+  return bad === undefined ? undefined : { pc: bad.pc, why: flaws.get(bad.pc)! };
+}
+
 // ---- flaws in libseccomp's programs ---------------------------------------------------
 
 /**
@@ -420,7 +474,11 @@ export function translateProfile(profile: Profile, lsKnows: (name: string) => bo
  * (libseccomp 2.5.4 joins argument chains without reloading A), or A still
  * holds `arch` where a syscall number is compared (libseccomp 2.5.4 omits the
  * `ld [0]` of an x86_64/x32 section in some multi-arch filters). A correct
- * compiler never emits either. Returns pc → what is wrong.
+ * compiler never emits either. The missing `ld [0]` is also caught when the
+ * number happens to equal an AUDIT_ARCH value (aarch64's epoll_pwait is 22,
+ * AUDIT_ARCH_S390 is 0x16): on the true branch of `jeq #ARCH` the arch is
+ * known, so any further test of A there other than the same `jeq` is one.
+ * Returns pc → what is wrong.
  */
 export function suspectJumps(insns: readonly Insn[]): Map<number, string> {
   const archValues = new Set(ABI_NAMES.map((a) => getAbi(a).auditArch));
@@ -440,9 +498,14 @@ export function suspectJumps(insns: readonly Insn[]): Map<number, string> {
     if (cls === 0x06) return; // ret
     if (cls === 0x05) {
       if (ins.code === 0x05) return flow(pc + 1 + (ins.k >>> 0), s);
+      const k = ins.k >>> 0;
+      const only = s.size === 1 ? [...s][0]! : undefined;
+      const known = only?.startsWith("ld[4]=") === true ? Number(only.slice(6)) : undefined;
       if (s.size > 1) out.set(pc, `A differs by path: ${[...s].join(" | ")}`);
-      else if (s.has("ld[4]") && (ins.code & 0x08) === 0 && !archValues.has(ins.k >>> 0)) out.set(pc, `A holds arch but is compared with ${hex(ins.k)}`);
-      flow(pc + 1 + ins.jt, s);
+      else if (only === "ld[4]" && (ins.code & 0x08) === 0 && !archValues.has(k)) out.set(pc, `A holds arch but is compared with ${hex(ins.k)}`);
+      else if (known !== undefined && !(ins.code === 0x15 && k === known)) out.set(pc, `A holds arch, already checked to be ${hex(known)}, but is compared with ${hex(ins.k)} (no \`ld [0]\` after the arch check)`);
+      // The true branch of `jeq #ARCH` knows the arch: a correct program loads the syscall number next.
+      flow(pc + 1 + ins.jt, only === "ld[4]" && ins.code === 0x15 && archValues.has(k) ? new Set([`ld[4]=${k}`]) : s);
       flow(pc + 1 + ins.jf, s);
       return;
     }
