@@ -1,25 +1,18 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { encodeProgram } from "../src/bpf/codec.js";
 import { jumpIf, loadAbs, ret, retA, type Insn } from "../src/bpf/insn.js";
+import { cli as run } from "./helpers/cli.js";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const DIR = mkdtempSync(join(tmpdir(), "syscage-bpf-cli-"));
 
 function file(name: string, p: readonly Insn[] | Uint8Array): string {
   const f = join(DIR, name);
   writeFileSync(f, p instanceof Uint8Array ? p : encodeProgram(p));
   return f;
-}
-
-function run(...args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], { cwd: ROOT, encoding: "utf8" });
-  return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
 /** One line on stderr, `syscage: …`, no stack trace. */

@@ -10,9 +10,8 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { getAbi, type AbiName } from "../src/abi/arch.js";
 import { syscallNumber, syscallTable } from "../src/abi/tables.js";
 import { programStats } from "../src/analyze/stats.js";
@@ -24,32 +23,10 @@ import { verify } from "../src/bpf/verify.js";
 import { decide } from "../src/policy/evaluate.js";
 import { readPolicyFile } from "../src/policy/json.js";
 import type { Policy } from "../src/policy/model.js";
+import { ROOT, assertOneLineError, cliBytes as run } from "./helpers/cli.js";
 import { needOracle } from "./helpers/oracles.js";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const DIR = mkdtempSync(join(tmpdir(), "syscage-compile-cli-"));
-
-interface Run {
-  readonly code: number | null;
-  readonly out: Buffer;
-  readonly err: string;
-}
-
-function run(...args: string[]): Run {
-  const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], { cwd: ROOT });
-  return { code: r.status, out: r.stdout, err: r.stderr.toString("utf8") };
-}
-
-/** Exit 1, nothing on stdout, one `syscage:` line with every fragment, no stack trace. */
-function assertOneLineError(r: Run, ...fragments: string[]): void {
-  assert.equal(r.code, 1, `exit code; stderr: ${r.err}`);
-  assert.equal(r.out.length, 0, "nothing on stdout");
-  const lines = r.err.split("\n").filter((l) => l !== "");
-  assert.equal(lines.length, 1, `one stderr line, got:\n${r.err}`);
-  assert.match(lines[0]!, /^syscage: /);
-  assert.doesNotMatch(r.err, /\n\s+at |Error:/, "stack trace or raw error");
-  for (const f of fragments) assert.ok(lines[0]!.includes(f), `stderr lacks ${JSON.stringify(f)}: ${lines[0]}`);
-}
 
 function file(name: string, text: string): string {
   const f = join(DIR, name);

@@ -7,19 +7,17 @@
  * specific systemd group; bad input gives one line and exit 2.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { diffPolicies, mostSpecificGroup, NOT_IN_GROUPS, UNGROUPED, type PolicyDiff, type SyscallDifference } from "../src/analyze/diff.js";
 import { compile } from "../src/compile/index.js";
 import { ungroupedSyscalls } from "../src/policy/groups.js";
 import { nspawnPolicy } from "../src/policy/nspawn.js";
 import { DOCKER_DEFAULT_CAPABILITIES, readProfileFile } from "../src/policy/oci.js";
+import { cli, type CliRun } from "./helpers/cli.js";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const DIR = mkdtempSync(join(tmpdir(), "syscage-diff-"));
 const DOCKER = "/work/shared/data/profiles/docker-default.json";
 
@@ -102,18 +100,7 @@ describe("diffPolicies", () => {
   });
 });
 
-interface Run {
-  readonly code: number | null;
-  readonly out: string;
-  readonly err: string;
-}
-
-function cli(...args: string[]): Run {
-  const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], { cwd: ROOT, encoding: "utf8" });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-function assertTrouble(r: Run, fragment: string): void {
+function assertTrouble(r: CliRun, fragment: string): void {
   assert.equal(r.code, 2, `exit code; stderr: ${r.err}`);
   assert.equal(r.out, "");
   const lines = r.err.split("\n").filter((l) => l !== "" && !l.startsWith("(run with --help"));

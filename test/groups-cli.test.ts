@@ -8,35 +8,11 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import path from "node:path";
 import { describe, test, type TestContext } from "node:test";
-import { fileURLToPath } from "node:url";
 import { syscallNumber } from "../src/abi/tables.js";
 import { expandItem, getGroup, syscallGroups, ungroupedSyscalls } from "../src/policy/groups.js";
+import { assertOneLineError, cli as syscage } from "./helpers/cli.js";
 import { REQUIRE_ORACLES } from "./helpers/oracles.js";
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function syscage(...args: string[]): Run {
-  const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], { cwd: repoRoot, encoding: "utf8" });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function assertOneLineError(r: Run, ...mustContain: string[]): void {
-  assert.equal(r.code, 1, `exit code; stderr: ${r.stderr}`);
-  assert.equal(r.stdout, "");
-  const lines = r.stderr.split("\n").filter((l) => l !== "");
-  assert.equal(lines.length, 1, `expected one stderr line, got:\n${r.stderr}`);
-  assert.match(lines[0]!, /^syscage: /);
-  assert.doesNotMatch(r.stderr, /\n\s+at |Error:/, "stack trace or raw error on stderr");
-  for (const s of mustContain) assert.ok(lines[0]!.includes(s), `stderr lacks ${JSON.stringify(s)}: ${lines[0]}`);
-}
 
 /** A printed group: its exact text block and its parsed parts. */
 interface Block {
@@ -104,29 +80,29 @@ function systemdAnalyze(t: TestContext): string | null {
 describe("syscage groups", () => {
   test("no arguments: all 30 groups in systemd's order, then the ungrouped section", () => {
     const r = syscage("groups");
-    assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stderr, "");
-    const { groups, sections } = parseListing(r.stdout);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.err, "");
+    const { groups, sections } = parseListing(r.out);
     assert.deepEqual(groups.map((g) => g.name), syscallGroups().map((g) => g.name));
     for (const g of groups) {
       const want = getGroup(g.name)!;
       assert.equal(g.help, want.help);
       assert.deepEqual(g.members, [...want.members], `${g.name}: members in source order, @refs not expanded`);
     }
-    assert.ok(r.stdout.startsWith("@default\n    # System calls that are always permitted\n    @sandbox\n    arch_prctl\n"));
-    assert.ok(r.stdout.includes(`\n    writev\n\n${UNGROUPED}\n#   arc_gettls\n`), "blank line, then the section header");
+    assert.ok(r.out.startsWith("@default\n    # System calls that are always permitted\n    @sandbox\n    arch_prctl\n"));
+    assert.ok(r.out.includes(`\n    writev\n\n${UNGROUPED}\n#   arc_gettls\n`), "blank line, then the section header");
     assert.deepEqual([...sections.keys()], [UNGROUPED]);
     assert.deepEqual(sections.get(UNGROUPED), ungroupedSyscalls());
     assert.equal(sections.get(UNGROUPED)!.length, 81);
-    assert.ok(r.stdout.endsWith("#   utrap_install\n"));
+    assert.ok(r.out.endsWith("#   utrap_install\n"));
   });
 
   test("named groups: each printed once per argument, a blank line between them", () => {
     const r = syscage("groups", "@clock", "@reboot");
     assert.deepEqual(r, {
       code: 0,
-      stderr: "",
-      stdout:
+      err: "",
+      out:
         "@clock\n    # Change the system time\n    adjtimex\n    clock_adjtime\n    clock_adjtime64\n    clock_settime\n    clock_settime64\n    settimeofday\n" +
         "\n@reboot\n    # Reboot and reboot preparation/kexec\n    kexec_file_load\n    kexec_load\n    reboot\n",
     });
@@ -134,8 +110,8 @@ describe("syscage groups", () => {
 
   test("--expand: nested groups resolved, numbers per ABI, '-' where absent", () => {
     const r = syscage("groups", "--expand", "--arch", "x86_64,x86", "@privileged");
-    assert.equal(r.code, 0, r.stderr);
-    const lines = r.stdout.trimEnd().split("\n");
+    assert.equal(r.code, 0, r.err);
+    const lines = r.out.trimEnd().split("\n");
     assert.equal(lines[0], "@privileged");
     const names = expandItem("@privileged");
     const count = (abi: "x86_64" | "x86"): number => names.filter((n) => syscallNumber(abi, n) !== undefined).length;
@@ -154,8 +130,8 @@ describe("syscage groups", () => {
 
   test("--json with --arch: groups, members and per-ABI numbers (null where absent)", () => {
     const r = syscage("groups", "--json", "--arch", "x32", "@swap", "@sandbox");
-    assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(JSON.parse(r.stdout), {
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(JSON.parse(r.out), {
       systemdVersion: "v260",
       abis: ["x32"],
       groups: [
@@ -185,8 +161,8 @@ describe("syscage groups", () => {
 
   test("--json without arguments: all groups and the ungrouped names", () => {
     const r = syscage("groups", "--json");
-    assert.equal(r.code, 0, r.stderr);
-    const j = JSON.parse(r.stdout) as { systemdVersion: string; groups: { name: string; members: string[] }[]; ungrouped: string[] };
+    assert.equal(r.code, 0, r.err);
+    const j = JSON.parse(r.out) as { systemdVersion: string; groups: { name: string; members: string[] }[]; ungrouped: string[] };
     assert.equal(j.groups.length, 30);
     assert.deepEqual(j.groups[29]!.members.length, 538);
     assert.deepEqual(j.ungrouped, ungroupedSyscalls());
@@ -207,7 +183,7 @@ describe("syscage groups vs systemd-analyze syscall-filter (systemd v252 on Debi
     const real = systemdAnalyze(t);
     if (real === null) return;
     const theirs = parseListing(real);
-    const ours = parseListing(syscage("groups").stdout);
+    const ours = parseListing(syscage("groups").out);
     const byName = new Map(ours.groups.map((g) => [g.name, g]));
     // Same relative order; v260 only adds groups (@sandbox, v257).
     const common = theirs.groups.map((g) => g.name).filter((n) => byName.has(n));

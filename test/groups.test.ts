@@ -10,7 +10,6 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, test } from "node:test";
 import { knownSyscallNames } from "../src/abi/tables.js";
-import { SyscageError } from "../src/errors.js";
 import {
   SYSTEMD_DATA_VERSION,
   expandItem,
@@ -20,6 +19,7 @@ import {
   ungroupedSyscalls,
   walkItem,
 } from "../src/policy/groups.js";
+import { thrown } from "./helpers/errors.js";
 import { sharedDataDir } from "./helpers/oracles.js";
 import { OUTPUT_FILE, REPO_ROOT, generate } from "../scripts/gen-systemd.js";
 
@@ -66,16 +66,6 @@ const UNGROUPED_V260 =
   "arc_gettls arc_settls arc_usr_cmpxchg atomic_barrier atomic_cmpxchg_32 breakpoint cachectl cachestat dipc exec_with_loader execv futex_requeue futex_wait futex_wake get_tls getdomainname getdtablesize gethostname getpagesize getxgid getxpid getxuid kern_features listns lsm_set_self_attr map_shadow_stack memfd_secret memory_ordering mincore multiplexer old_adjtimex oldumount or1k_atomic osf_fstat osf_fstatfs osf_fstatfs64 osf_getdirentries osf_getdomainname osf_getitimer osf_getrusage osf_getsysinfo osf_gettimeofday osf_lstat osf_mount osf_proplist_syscall osf_select osf_set_program_attributes osf_setitimer osf_setsysinfo osf_settimeofday osf_shmat osf_sigprocmask osf_sigstack osf_stat osf_statfs osf_statfs64 osf_swapon osf_syscall osf_sysinfo osf_usleep_thread osf_utimes osf_utsname osf_wait4 perfctr process_mrelease s390_guarded_storage s390_sthyi sched_get_affinity sched_set_affinity sethae setpgrp spu_create spu_run syscall syslog sysmips timerfd uprobe usr26 usr32 utrap_install".split(
     " ",
   );
-
-function thrown(f: () => unknown): SyscageError {
-  try {
-    f();
-  } catch (e) {
-    assert.ok(e instanceof SyscageError, `expected a SyscageError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail("expected an error");
-}
 
 describe("group data (systemd v260)", () => {
   const groups = syscallGroups();

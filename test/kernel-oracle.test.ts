@@ -8,83 +8,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { decodeProgram, interpret, verify, type SeccompData } from "../src/bpf/index.js";
-import { getAbi, syscallNumber, type AbiName } from "../src/abi/index.js";
+import { decodeProgram, interpret, verify } from "../src/bpf/index.js";
+import { PLUMBING_NAMES, PROBE_NAMES, predict, probeData, probes } from "./helpers/kernel-predict.js";
 import { needOracle } from "./helpers/oracles.js";
 import { libseccompBuild, type LsAction, type LsCond, type LsRule, type LsSpec } from "./helpers/libseccomp.js";
-import { runProbes, type Probe } from "./helpers/probe.js";
+import { runProbes } from "./helpers/probe.js";
 
 const M1 = (1n << 64n) - 1n; // -1 as u64
-const M1_32 = 0xffffffffn; // -1 as an i386 register
-
-/** Harmless probes: bad descriptors, NULL pointers, a wrong reboot magic, queries. */
-function probes(): Probe[] {
-  const n = (abi: AbiName, name: string) => {
-    const nr = syscallNumber(abi, name);
-    if (nr === undefined) throw new Error(`no ${name} on ${abi}`);
-    return nr;
-  };
-  const native = (name: string, ...args: bigint[]): Probe => ({ via: "native", nr: n("x86_64", name), args, label: `x86_64 ${name}` });
-  const x32 = (name: string, ...args: bigint[]): Probe => ({ via: "native", nr: n("x32", name), args, label: `x32 ${name}` });
-  const i386 = (name: string, ...args: bigint[]): Probe => ({ via: "i386", nr: n("x86", name), args, label: `i386 ${name}` });
-  return [
-    native("getpid"),
-    native("getppid"),
-    native("dup", M1),
-    native("dup", 0x1_0000_0005n),
-    native("close", M1),
-    native("lseek", M1, 0n, 0n),
-    native("reboot", 0n, 0n, 0n, 0n),
-    native("mkdir", 0n, 0o755n),
-    native("openat", M1 - 99n, 0n, 0n, 0n),
-    native("getcwd", 0n, 0n),
-    native("uname", 0n),
-    native("fchdir", M1),
-    native("personality", 0xffffffffn),
-    native("ioctl", M1, 0x5401n, 0n),
-    native("getrandom", 0n, 0n, 0n),
-    x32("getpid"),
-    x32("dup", M1),
-    i386("getpid"),
-    i386("dup", M1_32),
-    i386("close", M1_32),
-    i386("mkdir", 0n, 0o755n),
-    i386("reboot", 0n, 0n, 0n, 0n),
-    i386("fchdir", M1_32),
-  ];
-}
-
-function abiOfProbe(p: Probe): "x86_64" | "x32" | "x86" {
-  if (p.via === "i386") return "x86";
-  return (p.nr & 0x40000000) !== 0 ? "x32" : "x86_64";
-}
-
-function dataOf(p: Probe): SeccompData {
-  const args = [...p.args];
-  while (args.length < 6) args.push(0n);
-  const abi = abiOfProbe(p);
-  return { nr: p.nr, arch: getAbi(abi).auditArch, instructionPointer: 0n, args };
-}
-
-/** The kernel outcome our interpreter predicts, given the unfiltered outcome. */
-function predict(ret: number, baseline: string): string {
-  const action = (ret & 0xffff0000) >>> 0;
-  const data = ret & 0xffff;
-  switch (action) {
-    case 0x7fff0000: // ALLOW
-    case 0x7ffc0000: // LOG
-      return baseline;
-    case 0x00050000: // ERRNO, capped at MAX_ERRNO by the kernel
-      return data === 0 ? "ok" : `err ${Math.min(data, 4095)}`;
-    case 0x7ff00000: // TRACE with no tracer attached
-      return "err 38";
-    default: // KILL_THREAD, KILL_PROCESS, TRAP (and unknown actions): SIGSYS
-      return "signal 31";
-  }
-}
 
 /** Rules the probe child itself needs after the probe: write its result, exit. */
-const PLUMBING: LsRule[] = ["write", "exit_group", "exit"].map((s) => ({ syscall: s, action: "ALLOW" as const }));
+const PLUMBING: LsRule[] = PLUMBING_NAMES.map((s) => ({ syscall: s, action: "ALLOW" as const }));
 
 function kernelCheck(specs: LsSpec[]): void {
   const ps = probes();
@@ -97,7 +30,7 @@ function kernelCheck(specs: LsSpec[]): void {
     assert.deepEqual(verify(prog), [], `verifier rejects libseccomp program ${si}`);
     const outcomes = runProbes(r.bpf, ps);
     ps.forEach((p, i) => {
-      const want = predict(interpret(prog, dataOf(p), "little").ret >>> 0, baseline[i]!);
+      const want = predict(interpret(prog, probeData(p), "little").ret >>> 0, baseline[i]!);
       if (outcomes[i] !== want) failures.push(`spec ${si} ${p.label}(${p.args.join(",")}): kernel "${outcomes[i]}", interpreter predicts "${want}"`);
     });
   });
@@ -134,7 +67,7 @@ test("kernel agrees with the interpreter on hand-written filters", (t) => {
 
 test("kernel agrees with the interpreter on random filters over the probe syscalls", (t) => {
   if (!needOracle(t, "python3-seccomp", "cc", "seccomp-kernel")) return;
-  const names = ["getpid", "getppid", "dup", "close", "lseek", "reboot", "mkdir", "openat", "getcwd", "uname", "fchdir", "personality", "ioctl", "getrandom"];
+  const names = PROBE_NAMES;
   const action: fc.Arbitrary<LsAction> = fc.oneof(
     fc.constant<LsAction>("ALLOW"),
     fc.constant<LsAction>("KILL_PROCESS"),

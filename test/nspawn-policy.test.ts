@@ -14,7 +14,6 @@ import { CAP_LAST_CAP, capabilityNumber } from "../src/abi/capabilities.js";
 import { syscallNumber, syscallTable } from "../src/abi/tables.js";
 import { evaluateStack, interpret } from "../src/bpf/interpret.js";
 import { compile } from "../src/compile/index.js";
-import { SyscageError } from "../src/errors.js";
 import { decide, type Decision } from "../src/policy/evaluate.js";
 import { expandItem } from "../src/policy/groups.js";
 import { ALLOW, KILL_PROCESS, definePolicy, type Policy } from "../src/policy/model.js";
@@ -27,6 +26,7 @@ import {
   parseSystemCallFilterOption,
   type NspawnOptions,
 } from "../src/policy/nspawn.js";
+import { thrown } from "./helpers/errors.js";
 
 const X86: readonly AbiName[] = ["x86_64", "x86", "x32"];
 
@@ -40,16 +40,6 @@ const strcmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const cap = (name: string): number => capabilityNumber(name)!;
 const ERRNO = (n: number): number => (0x00050000 | n) >>> 0;
 const RET_ALLOW = 0x7fff0000;
-
-function thrown(f: () => unknown): SyscageError {
-  try {
-    f();
-  } catch (e) {
-    assert.ok(e instanceof SyscageError, `expected a SyscageError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail("expected an error");
-}
 
 /** decide() for syscall `name` on `abi` with the given arguments. */
 function call(policy: Policy, abi: AbiName, name: string, args: readonly bigint[] = []): Decision {

@@ -13,12 +13,10 @@
  * - the CLI: exit 0 / 1 with the seccomp_data, one-line errors.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { test } from "node:test";
-import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { ABI_NAMES, LOCAL_ABIS, getAbi, hostAbi, syscallNumber, syscallTable, type AbiName } from "../src/abi/index.js";
 import { cmpCubes, prove, solveCell, type ProveReference, type ProveResult } from "../src/analyze/prove.js";
@@ -28,13 +26,13 @@ import { decide } from "../src/policy/evaluate.js";
 import { NSPAWN_DEFAULT_RETAINED_CAPABILITIES, NSPAWN_ALLOW_LIST } from "../src/policy/generated/systemd.js";
 import { definePolicy, OPERATORS, type Action, type ConditionInput, type Policy, type PolicyInput } from "../src/policy/model.js";
 import { nspawnPolicy } from "../src/policy/nspawn.js";
+import { cli, type CliRun } from "./helpers/cli.js";
 import { LIBSECCOMP_FLAW_CASES, rng, show, valueArb } from "./helpers/compile-diff.js";
 import { libseccompBuild, type LsSpec } from "./helpers/libseccomp.js";
 import { dumpNspawnFilters, installedNspawnTable, installedSyscallGroups, libseccompFacts, nspawnVersion, type NspawnRunOptions } from "./helpers/nspawn.js";
 import { DEBIAN_PYTHON, needOracle } from "./helpers/oracles.js";
 import { installedNspawnReference, nspawnDataPolicy } from "./helpers/prove-nspawn.js";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const DIR = mkdtempSync(join(tmpdir(), "syscage-prove-"));
 
 /** A counterexample must be real: the stack and the reference really differ there. */
@@ -443,12 +441,7 @@ test("prove of the nspawn default (x86_64 + x86 + x32) takes well under a second
 
 // ---- CLI --------------------------------------------------------------------------------------
 
-function cli(...args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], { cwd: ROOT, encoding: "utf8" });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-function oneLineError(r: { code: number | null; out: string; err: string }, fragment: string): void {
+function oneLineError(r: CliRun, fragment: string): void {
   assert.equal(r.code, 1, r.err);
   assert.equal(r.out, "");
   const lines = r.err.split("\n").filter((l) => l !== "");

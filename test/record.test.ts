@@ -17,13 +17,13 @@ import { expandItem } from "../src/policy/groups.js";
 import { parsePolicyJson } from "../src/policy/json.js";
 import { decide } from "../src/policy/evaluate.js";
 import { formatPolicyJson, homeGroup, policyFromRecording, record, type RecordedCall } from "../src/record/index.js";
+import { spawnCli } from "./helpers/cli.js";
 import { REPO, needRoot, setup } from "./helpers/run-probe.js";
 
-const MAIN = join(REPO, "src", "cli", "main.ts");
 const PYTHON = "/usr/bin/python3";
 
 function syscage(args: readonly string[], env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, ["--import", "tsx", MAIN, ...args], { encoding: "utf8", cwd: REPO, input: "", env: { ...process.env, ...env }, timeout: 60_000 });
+  return spawnCli(args, { cwd: REPO, input: "", env: { ...process.env, ...env }, timeout: 60_000 });
 }
 
 function workDir(): string {

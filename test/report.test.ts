@@ -10,20 +10,19 @@
  * decoded and checked not to be blank.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { pathToFileURL, fileURLToPath } from "node:url";
+import { pathToFileURL } from "node:url";
 import { inflateSync } from "node:zlib";
 import { diffPolicies } from "../src/analyze/diff.js";
 import { UNKNOWN_ROW, buildReport, classifyAction, jsonForScript, reportData, type ReportData } from "../src/analyze/report.js";
 import { definePolicy, errno, KILL_PROCESS, trap, ALLOW } from "../src/policy/model.js";
 import { nspawnPolicy } from "../src/policy/nspawn.js";
+import { cli as run } from "./helpers/cli.js";
 import { CHROMIUM, needOracle } from "./helpers/oracles.js";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const DIR = mkdtempSync(join(tmpdir(), "syscage-report-"));
 // SYSCAGE_KEEP_REPORT=1 keeps the reports and screenshots to look at.
 after(() => {
@@ -33,17 +32,6 @@ after(() => {
 
 const ABIS = ["x86_64", "x86", "x32"] as const;
 const DENY_MKDIR = { systemCallFilter: ["~mkdir"], abis: ABIS };
-
-interface Run {
-  readonly code: number | null;
-  readonly out: string;
-  readonly err: string;
-}
-
-function run(...args: string[]): Run {
-  const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], { cwd: ROOT, encoding: "utf8" });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
 
 /** The JSON block of a report, parsed. */
 function embedded(html: string): { rows: unknown[][]; s: string[]; abis: string[]; sources: string[]; title: string } {

@@ -15,13 +15,11 @@ import { encodeProgram } from "../src/bpf/codec.js";
 import { BPF_MAXINSNS } from "../src/bpf/insn.js";
 import { compile } from "../src/compile/index.js";
 import { definePolicy } from "../src/policy/model.js";
+import { CLI_NODE_ARGS as NODE_ARGS, spawnCli } from "./helpers/cli.js";
 import { ERRNO, NOBODY, NR, REBOOT_WRONG_MAGIC, REPO, hostBounding, needRoot, parseStatus, setup } from "./helpers/run-probe.js";
 
-const MAIN = join(REPO, "src", "cli", "main.ts");
-const NODE_ARGS = ["--import", "tsx", MAIN];
-
 function syscage(args: readonly string[], input?: string): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [...NODE_ARGS, ...args], { encoding: "utf8", cwd: REPO, input: input ?? "" });
+  return spawnCli(args, { cwd: REPO, input: input ?? "" });
 }
 
 function workDir(): string {

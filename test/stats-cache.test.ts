@@ -5,15 +5,12 @@
  * existing fields unchanged.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { dirname, join } from "node:path";
 import { describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { programStats } from "../src/analyze/stats.js";
 import { compile } from "../src/compile/index.js";
 import { nspawnPolicy } from "../src/policy/nspawn.js";
+import { cli } from "./helpers/cli.js";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 describe("programStats: cache.syscalls", () => {
   const policy = nspawnPolicy({ abis: ["x86_64", "x86", "x32"] });
@@ -48,10 +45,6 @@ describe("programStats: cache.syscalls", () => {
   });
 });
 
-function cli(...args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], { cwd: ROOT, encoding: "utf8" });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
 
 describe("syscage stats --list / --json", () => {
   test("--list prints the lists after the table", () => {

@@ -11,8 +11,10 @@
  *
  * `--arch LIST` then replaces the ABIs, as for `--policy`.
  */
+import { readFileSync } from "node:fs";
 import type { AbiName } from "../abi/arch.js";
 import { CAPABILITY_NAMES, capabilityName, parseCapability } from "../abi/capabilities.js";
+import { profileEntries, type ExplainContext } from "../analyze/explain.js";
 import { SyscageError } from "../errors.js";
 import { DOCKER_DEFAULT_CAPABILITIES, readProfileFile } from "../policy/oci.js";
 import type { LoadedPolicy, PolicyOptionValues } from "./policy-options.js";
@@ -75,4 +77,24 @@ export function loadProfilePolicy(opts: PolicyOptionValues & ProfileOptionValues
   });
   const policy = abis !== undefined ? { ...imported.policy, abis: [...abis] } : imported.policy;
   return { policy, warnings: [...imported.warnings], source: opts.profile };
+}
+
+/**
+ * What `explain` and `report` tell the analysis about where the loaded policy
+ * came from: its nspawn options, and for `--profile FILE` the profile's
+ * entries and the container's capabilities.
+ */
+export function explainContext(loaded: LoadedPolicy, opts: ProfileOptionValues): ExplainContext {
+  return {
+    ...(loaded.nspawn !== undefined ? { nspawn: loaded.nspawn } : {}),
+    ...(opts.profile !== undefined
+      ? {
+          profile: {
+            source: opts.profile,
+            entries: profileEntries(readFileSync(opts.profile, "utf8")),
+            capabilities: profileCapabilities(opts.capability, opts.dropCapability),
+          },
+        }
+      : {}),
+  };
 }

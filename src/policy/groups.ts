@@ -102,6 +102,18 @@ export function expandItem(item: string, exclude: ReadonlySet<string> = new Set(
   return [...seen];
 }
 
+let systemdNames: ReadonlySet<string> | undefined;
+
+/** Every syscall name that appears in some systemd group (some exist on no ABI syscage knows). */
+export function systemdSyscallNames(): ReadonlySet<string> {
+  if (systemdNames === undefined) {
+    const s = new Set<string>();
+    for (const g of syscallGroups()) for (const m of g.members) if (!m.startsWith("@")) s.add(m);
+    systemdNames = s;
+  }
+  return systemdNames;
+}
+
 let ungrouped: readonly string[] | undefined;
 
 /**

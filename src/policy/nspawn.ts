@@ -28,7 +28,7 @@ import { CAPABILITY_NAMES, CAP_LAST_CAP, capabilityName, parseCapability } from 
 import { abisWithSyscall, knownSyscallNames } from "../abi/tables.js";
 import { SyscageError, didYouMean } from "../errors.js";
 import { NSPAWN_ALLOW_LIST, NSPAWN_DEFAULT_RETAINED_CAPABILITIES } from "./generated/systemd.js";
-import { expandItem, getGroup, parseGroup, syscallGroups, walkItem } from "./groups.js";
+import { expandItem, getGroup, parseGroup, systemdSyscallNames, walkItem } from "./groups.js";
 import { KILL_PROCESS, checkSyscallName, definePolicy, errno, type Policy, type RuleInput } from "./model.js";
 
 /** systemd-nspawn's command-line options that shape its syscall filter. */
@@ -97,18 +97,6 @@ export function nspawnCapabilities(opts: NspawnOptions): ReadonlySet<number> {
   if (opts.privateNetwork === true) caps.add(parseCapability("CAP_NET_ADMIN"));
   for (const c of capabilityList(opts.dropCapability ?? [], "--drop-capability")) caps.delete(c);
   return caps;
-}
-
-let systemdNames: ReadonlySet<string> | undefined;
-
-/** Every syscall name that appears in some systemd group. */
-function systemdSyscallNames(): ReadonlySet<string> {
-  if (systemdNames === undefined) {
-    const s = new Set<string>();
-    for (const g of syscallGroups()) for (const m of g.members) if (!m.startsWith("@")) s.add(m);
-    systemdNames = s;
-  }
-  return systemdNames;
 }
 
 /** Validate one syscall name of a filter list: known on some ABI, or named in systemd's groups. */

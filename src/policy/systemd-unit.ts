@@ -25,7 +25,7 @@ import { localAbis, parseAbi, type AbiName } from "../abi/arch.js";
 import { ERRNO_MAX, errnoNumber, errnoSpellings } from "../abi/errno.js";
 import { abisWithSyscall, knownSyscallNames, syscallNumber } from "../abi/tables.js";
 import { SyscageError, didYouMean, suggest } from "../errors.js";
-import { getGroup, expandItem, parseGroup, syscallGroups } from "./groups.js";
+import { getGroup, expandItem, parseGroup, systemdSyscallNames } from "./groups.js";
 import { parseIni } from "./ini.js";
 import {
   ACTION_RANK,
@@ -194,18 +194,6 @@ export interface ListEntry {
   readonly origin: string;
   /** The user named this syscall directly (not through a @group). */
   readonly literal: boolean;
-}
-
-let systemdNames: ReadonlySet<string> | undefined;
-
-/** Syscall names that appear in systemd's groups (some exist on no ABI syscage knows). */
-function systemdSyscallNames(): ReadonlySet<string> {
-  if (systemdNames === undefined) {
-    const s = new Set<string>();
-    for (const g of syscallGroups()) for (const m of g.members) if (!m.startsWith("@")) s.add(m);
-    systemdNames = s;
-  }
-  return systemdNames;
 }
 
 /**

@@ -16,7 +16,7 @@
  * Not a security boundary: CONTINUE lets the call run with arguments the
  * command may change after we looked (see docs/record.md).
  */
-import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions as NodeSpawnOptions, type StdioOptions } from "node:child_process";
+import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions as NodeSpawnOptions } from "node:child_process";
 import type { Readable, Writable } from "node:stream";
 import { getAbi, localAbis, type AbiName } from "../abi/arch.js";
 import { syscallNumber } from "../abi/tables.js";
@@ -25,6 +25,7 @@ import { decide, type Decision } from "../policy/evaluate.js";
 import { ALLOW, NOTIFY, definePolicy, type Action, type Policy } from "../policy/model.js";
 import { requireHelper } from "../run/helper.js";
 import { LaunchError, encodeLaunch, parseStatusReport, planLaunch, type LaunchPlan } from "../run/launch.js";
+import { captureAndFeed, commandStdio, nodeOptions } from "../run/spawn.js";
 import { ARG_SYSCALLS, argEntriesFor, type ArgEntry, type RecordedCall } from "./generate.js";
 
 /** Options of {@link record}. */
@@ -235,16 +236,6 @@ export function interpretCalls(plan: RecordPlan, raw: RecordStream["calls"]): { 
   return { calls, wouldDeny };
 }
 
-type StdioEntry = Exclude<StdioOptions, string>[number];
-
-function stdioArray(stdio: StdioOptions | undefined): StdioEntry[] {
-  if (stdio === undefined) return ["inherit", "inherit", "inherit"];
-  if (typeof stdio === "string") return [stdio, stdio, stdio];
-  const out = [...stdio];
-  while (out.length < 3) out.push("pipe");
-  return out;
-}
-
 const OWN_KEYS = ["policy", "abis", "args", "capabilities", "privateNetwork", "helper", "capture", "input", "shell", "argv0", "stdio"] as const;
 
 /** The live recording: the command's ChildProcess, and the promise of the result. */
@@ -264,19 +255,12 @@ export interface Recording {
 export function startRecording(command: string, args: readonly string[] = [], options: RecordOptions = {}, plan: RecordPlan = planRecord(options)): Recording {
   if (typeof command !== "string" || command === "") throw new SyscageError("BAD_USAGE", "record: no command given");
   const helper = requireHelper(options.helper);
-  const stdio = stdioArray(options.stdio);
-  if (options.capture === true) {
-    stdio[1] = "pipe";
-    stdio[2] = "pipe";
-  }
-  if (options.input !== undefined) stdio[0] = "pipe";
+  const stdio = commandStdio(options);
   const configFd = stdio.length;
   const statusFd = configFd + 1;
   const recordFd = configFd + 2;
   stdio.push("pipe", "pipe", "pipe");
-  const rest: Record<string, unknown> = { ...options };
-  for (const k of OWN_KEYS) delete rest[k];
-  const child = nodeSpawn(helper, [String(configFd), String(statusFd), "--", command, ...args], { ...(rest as NodeSpawnOptions), stdio });
+  const child = nodeSpawn(helper, [String(configFd), String(statusFd), "--", command, ...args], { ...nodeOptions(options, OWN_KEYS), stdio });
   const result = new Promise<RecordResult>((resolve, reject) => {
     const config = child.stdio[configFd] as Writable | null;
     const status = child.stdio[statusFd] as Readable | null;
@@ -296,16 +280,7 @@ export function startRecording(command: string, args: readonly string[] = [], op
     const chunks: Buffer[] = [];
     records.on("data", (c: Buffer) => chunks.push(c));
     records.on("error", () => undefined);
-    let stdout = "";
-    let stderr = "";
-    if (options.capture === true) {
-      child.stdout?.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-      child.stderr?.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    }
-    if (options.input !== undefined && child.stdin !== null) {
-      child.stdin.on("error", () => undefined);
-      child.stdin.end(options.input);
-    }
+    const output = captureAndFeed(child, options);
     let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     let recordsDone = false;
     let statusDone = false;
@@ -325,7 +300,7 @@ export function startRecording(command: string, args: readonly string[] = [], op
       const base = { code: exited.code, signal: exited.signal, calls, notifications: stream.end.notifications, dropped: stream.end.dropped, abis: plan.judge.abis };
       resolve({
         ...base,
-        ...(options.capture === true ? { stdout, stderr } : {}),
+        ...(options.capture === true ? output() : {}),
         ...(plan.complain ? { wouldDeny } : {}),
       });
     };

@@ -29,12 +29,48 @@ export interface SpawnOptions extends SandboxOptions, Omit<NodeSpawnOptions, "sh
 
 type StdioEntry = Exclude<StdioOptions, string>[number];
 
-function stdioArray(stdio: StdioOptions | undefined): StdioEntry[] {
-  if (stdio === undefined) return ["pipe", "pipe", "pipe"];
+/** `stdio` as an array of at least three entries; a missing one is a pipe. */
+function stdioArray(stdio: StdioOptions): StdioEntry[] {
   if (typeof stdio === "string") return [stdio, stdio, stdio];
   const out = [...stdio];
   while (out.length < 3) out.push("pipe");
   return out;
+}
+
+/** The I/O options of a command that is waited for: {@link run}, and record's startRecording. */
+export interface CommandIoOptions {
+  readonly stdio?: StdioOptions | undefined;
+  readonly capture?: boolean | undefined;
+  readonly input?: string | Uint8Array | undefined;
+}
+
+/** The command's stdio: `stdio` (default "inherit"), with pipes for captured output and for `input`. */
+export function commandStdio(options: CommandIoOptions): StdioEntry[] {
+  const stdio = stdioArray(options.stdio ?? "inherit");
+  if (options.capture === true) {
+    stdio[1] = "pipe";
+    stdio[2] = "pipe";
+  }
+  if (options.input !== undefined) stdio[0] = "pipe";
+  return stdio;
+}
+
+/**
+ * Collect the child's stdout and stderr when `capture` is set, and write
+ * `input` to its stdin, then close it. Returns the output captured so far.
+ */
+export function captureAndFeed(child: ChildProcess, options: CommandIoOptions): () => { stdout: string; stderr: string } {
+  let stdout = "";
+  let stderr = "";
+  if (options.capture === true) {
+    child.stdout?.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+    child.stderr?.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+  }
+  if (options.input !== undefined && child.stdin !== null) {
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(options.input);
+  }
+  return () => ({ stdout, stderr });
 }
 
 const SANDBOX_KEYS = [
@@ -55,9 +91,10 @@ const SANDBOX_KEYS = [
   "argv0",
 ] as const;
 
-function nodeOptions(options: object): NodeSpawnOptions {
+/** `options` without `own` keys: what goes to Node's spawn of the helper. */
+export function nodeOptions(options: object, own: readonly string[] = SANDBOX_KEYS): NodeSpawnOptions {
   const rest: Record<string, unknown> = { ...options };
-  for (const k of SANDBOX_KEYS) delete rest[k];
+  for (const k of own) delete rest[k];
   return rest as NodeSpawnOptions;
 }
 
@@ -79,7 +116,7 @@ export function spawn(command: string, args: readonly string[] = [], options: Sp
   const plan = options.plan ?? planLaunch(options);
   const helper = requireHelper(options.helper);
   const description = encodeLaunch(plan);
-  const stdio = stdioArray(options.stdio);
+  const stdio = stdioArray(options.stdio ?? "pipe");
   const configFd = stdio.length;
   const statusFd = stdio.length + 1;
   stdio.push("pipe", "pipe");
@@ -135,12 +172,7 @@ export interface RunResult {
  */
 export function run(command: string, args: readonly string[] = [], options: RunOptions = {}): Promise<RunResult> {
   return new Promise<RunResult>((resolve, reject) => {
-    const stdio = stdioArray(options.stdio ?? "inherit");
-    if (options.capture === true) {
-      stdio[1] = "pipe";
-      stdio[2] = "pipe";
-    }
-    if (options.input !== undefined) stdio[0] = "pipe";
+    const stdio = commandStdio(options);
     let child: ChildProcess;
     try {
       child = spawn(command, args, { ...options, stdio });
@@ -148,16 +180,7 @@ export function run(command: string, args: readonly string[] = [], options: RunO
       reject(e);
       return;
     }
-    let stdout = "";
-    let stderr = "";
-    if (options.capture === true) {
-      child.stdout?.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-      child.stderr?.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    }
-    if (options.input !== undefined && child.stdin !== null) {
-      child.stdin.on("error", () => undefined);
-      child.stdin.end(options.input);
-    }
+    const output = captureAndFeed(child, options);
     let failure: Error | undefined;
     child.on("error", (e: Error) => {
       failure ??= e;
@@ -173,7 +196,7 @@ export function run(command: string, args: readonly string[] = [], options: RunO
         reject(failure);
         return;
       }
-      const result: RunResult = options.capture === true ? { code, signal, stdout, stderr } : { code, signal };
+      const result: RunResult = options.capture === true ? { code, signal, ...output() } : { code, signal };
       resolve(result);
     });
   });

@@ -40,7 +40,11 @@ def action(a):
             "TRAP": seccomp.TRAP, "LOG": seccomp.LOG, "NOTIFY": seccomp.NOTIFY}[a]
 
 
-def build(spec):
+def build(spec, remove_native_first=False, resolve_numbers=True):
+    """One filter. remove_native_first drops the native arch before adding the
+    requested ones (needed when they have another byte order: libseccomp
+    refuses to mix byte orders in one filter); resolve_numbers fills
+    "numbers" (otherwise each arch maps to {})."""
     errors = []
     f = seccomp.SyscallFilter(action(spec["default"]))
     if "badarch" in spec:
@@ -50,20 +54,23 @@ def build(spec):
     arches = [ARCH[a] for a in spec["arches"]]
     # system_arch() is unsigned while Arch values are signed in this binding.
     native = next(v for v in ARCH.values() if int(v) & 0xFFFFFFFF == seccomp.system_arch())
+    if remove_native_first and native not in arches:
+        f.remove_arch(native)
     for a in arches:
         if not f.exist_arch(a):
             f.add_arch(a)
-    if native not in arches:
+    if not remove_native_first and native not in arches:
         f.remove_arch(native)
     numbers = {name: {} for name in spec["arches"]}
     for r in spec["rules"]:
         name = r["syscall"]
-        for an in spec["arches"]:
-            try:
-                nr = seccomp.resolve_syscall(ARCH[an], name)
-                numbers[an][name] = nr if nr >= 0 else None
-            except Exception:
-                numbers[an][name] = None
+        if resolve_numbers:
+            for an in spec["arches"]:
+                try:
+                    nr = seccomp.resolve_syscall(ARCH[an], name)
+                    numbers[an][name] = nr if nr >= 0 else None
+                except Exception:
+                    numbers[an][name] = None
         args = []
         for c in r.get("args", []):
             if c["op"] == "MASKED_EQ":

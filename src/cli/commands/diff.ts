@@ -38,6 +38,7 @@ const SIDE_OPTIONS: readonly (readonly [string, keyof PolicyOptionValues, "value
   ["arch", "arch", "value", "ABIs of this side (overrides --arch)"],
   ["kernel", "kernel", "value", "profile: host kernel for minKernel"],
   ["host-arch", "hostArch", "value", "profile: host architecture"],
+  ["argument-width", "argumentWidth", "value", "kernel or u64: how conditions read an argument (overrides the policy's)"],
 ];
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -126,16 +127,16 @@ function loadSideUnchecked(name: "A" | "B", file: string | undefined, values: Po
       return { side: { kind: "program", insns, abis, label: `${file} (raw program)` }, kind, warnings: [] };
     }
     case "policy":
-      clash(["arch"]);
+      clash(["arch", "argument-width"]);
       break;
     case "profile":
-      clash(["arch", "capability", "drop-capability", "kernel", "host-arch"]);
+      clash(["arch", "argument-width", "capability", "drop-capability", "kernel", "host-arch"]);
       break;
     case "settings":
-      clash(["arch", "system-call-filter", "capability", "drop-capability", "private-network"]);
+      clash(["arch", "argument-width", "system-call-filter", "capability", "drop-capability", "private-network"]);
       break;
     case "unit":
-      clash(["arch", "property"]);
+      clash(["arch", "argument-width", "property"]);
       break;
   }
   const l = loadPolicy({ ...values, [kind === "settings" ? "settings" : kind]: file });

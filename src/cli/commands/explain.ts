@@ -3,13 +3,12 @@
  * the decision of a policy on one syscall, per ABI, with the chain of rules
  * that produced it and the story behind it (src/analyze/explain.ts).
  */
-import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { parseSyscallNumber } from "../../abi/tables.js";
-import { explain, profileEntries, type AbiExplanation, type ExplainContext, type Explanation } from "../../analyze/explain.js";
+import { explain, type AbiExplanation, type Explanation } from "../../analyze/explain.js";
 import { printJson } from "../output.js";
 import { addPolicyOptions, loadPolicy, type PolicyOptionValues } from "../policy-options.js";
-import { profileCapabilities } from "../profile-options.js";
+import { explainContext } from "../profile-options.js";
 import { parseArgs } from "./bpf.js";
 
 interface ExplainOpts extends PolicyOptionValues {
@@ -66,18 +65,7 @@ function runExplain(syscall: string, opts: ExplainOpts): void {
   const loaded = loadPolicy(opts);
   for (const w of loaded.warnings) process.stderr.write(`syscage: warning: ${w}\n`);
   const args = opts.args !== undefined ? parseArgs(opts.args) : [];
-  const context: ExplainContext = {
-    ...(loaded.nspawn !== undefined ? { nspawn: loaded.nspawn } : {}),
-    ...(opts.profile !== undefined
-      ? {
-          profile: {
-            source: opts.profile,
-            entries: profileEntries(readFileSync(opts.profile, "utf8")),
-            capabilities: profileCapabilities(opts.capability, opts.dropCapability),
-          },
-        }
-      : {}),
-  };
+  const context = explainContext(loaded, opts);
   const x = explain(loaded.policy, { syscall: parseSyscallArgument(syscall), args }, context);
   if (opts.json === true) {
     printJson({ policy: loaded.source, ...x });

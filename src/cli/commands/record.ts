@@ -14,7 +14,7 @@
  */
 import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { Command, CommanderError, Option } from "commander";
+import { Command, Option } from "commander";
 import { parse as parseYaml } from "yaml";
 import { formatPolicyAction, type Policy } from "../../policy/model.js";
 import { SyscageError } from "../../errors.js";
@@ -22,13 +22,12 @@ import { exportPolicy, type ExportFormat } from "../../policy/export.js";
 import { readPolicyFile } from "../../policy/json.js";
 import { parseProfile } from "../../policy/oci.js";
 import { buildUnitPolicy, parseUnitFile } from "../../policy/systemd-unit.js";
-import { EXIT_SETUP_FAILED, LaunchError } from "../../run/launch.js";
 import { policyFromRecording, summarizeByGroup, type RecordedCall } from "../../record/generate.js";
 import { formatPolicyJson } from "../../record/policy-json.js";
 import { planRecord, startRecording, type RecordOptions, type RecordResult, type WouldDeny } from "../../record/record.js";
 import { toJson } from "../output.js";
-import { addPolicyOptions, parsePolicyArch, type PolicyOptionValues } from "../policy-options.js";
-import { exitStatusOf, sandboxFromOptions } from "./run.js";
+import { addPolicyOptions, parseArgumentWidth, parsePolicyArch, type PolicyOptionValues } from "../policy-options.js";
+import { commandAction, exitSetupFailedOnUsageError, exitStatusOf, sandboxFromOptions } from "./run.js";
 
 /** Output formats of `syscage record`. */
 export const RECORD_FORMATS = ["policy", "oci", "docker", "spo", "systemd"] as const;
@@ -142,7 +141,8 @@ async function recordAction(command: string, args: string[], opts: RecordOpts): 
   } else if (opts.output === undefined) {
     throw new SyscageError("BAD_USAGE", "record: -o FILE is required (where to write the policy)");
   }
-  // Read --merge first: a broken file must stop us before the command runs.
+  // Check --argument-width and read --merge first: bad input must stop us before the command runs.
+  const width = opts.argumentWidth === undefined ? undefined : parseArgumentWidth(opts.argumentWidth);
   const merge = opts.merge !== undefined ? readRecordedOutput(opts.merge, format) : undefined;
   let options: RecordOptions;
   let source = "recording";
@@ -197,11 +197,12 @@ async function recordAction(command: string, args: string[], opts: RecordOpts): 
   }
   const gen = policyFromRecording(r.calls, { abis: plan.judge.abis, widenGroups: opts.widenGroups === true, argRules: opts.args === true, ...(merge !== undefined ? { merge } : {}) });
   for (const w of gen.warnings) process.stderr.write(`syscage: warning: ${w}\n`);
+  const policy = width === undefined ? gen.policy : { ...gen.policy, argumentWidth: width };
   let text: string;
   if (format === "policy") {
-    text = formatPolicyJson(gen.policy, `recorded by syscage record from: ${[command, ...args].join(" ")}`);
+    text = formatPolicyJson(policy, `recorded by syscage record from: ${[command, ...args].join(" ")}`);
   } else {
-    const exported = exportPolicy(gen.policy, format as ExportFormat);
+    const exported = exportPolicy(policy, format as ExportFormat);
     for (const w of exported.warnings) process.stderr.write(`syscage: warning: ${w}\n`);
     text = exported.text;
   }
@@ -245,31 +246,8 @@ Examples:
   syscage record --widen-groups --output-format oci -o app.json -- ./app
   syscage record --system-call-filter='~@file-system' -- ls /`,
     )
-    .action(async (command: string, args: string[], opts: RecordOpts) => {
-      try {
-        process.exitCode = await recordAction(command, args, opts);
-      } catch (e) {
-        if (e instanceof LaunchError) {
-          process.stderr.write(`syscage: ${e.message}\n`);
-          process.exitCode = e.exitStatus;
-          return;
-        }
-        if (e instanceof SyscageError) {
-          process.stderr.write(`syscage: record: ${e.message}\n`);
-          process.exitCode = EXIT_SETUP_FAILED;
-          return;
-        }
-        const err = e as NodeJS.ErrnoException;
-        if (err !== null && typeof err === "object" && typeof err.code === "string" && typeof err.path === "string") {
-          process.stderr.write(`syscage: record: ${err.path}: ${err.code === "ENOENT" ? "no such file" : `cannot access (${err.code})`}\n`);
-          process.exitCode = EXIT_SETUP_FAILED;
-          return;
-        }
-        throw e;
-      }
-    });
-  cmd.exitOverride((err: CommanderError) => {
-    if (err.exitCode === 0) throw err;
-    throw new CommanderError(EXIT_SETUP_FAILED, err.code, err.message);
-  });
+    .action(async (command: string, args: string[], opts: RecordOpts) =>
+      commandAction(() => recordAction(command, args, opts), "record: ", (path, code) => `${path}: ${code === "ENOENT" ? "no such file" : `cannot access (${code})`}`),
+    );
+  exitSetupFailedOnUsageError(cmd);
 }

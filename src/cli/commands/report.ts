@@ -17,7 +17,7 @@ import { nspawnPolicy } from "../../policy/nspawn.js";
 import { mergeNspawnOptions, parseNspawnSettings } from "../../policy/nspawn-settings.js";
 import { readProfileFile } from "../../policy/oci.js";
 import { addPolicyOptions, loadPolicy, type PolicyOptionValues } from "../policy-options.js";
-import { profileCapabilities } from "../profile-options.js";
+import { explainContext, profileCapabilities } from "../profile-options.js";
 
 interface ReportOpts extends PolicyOptionValues {
   output: string;
@@ -86,18 +86,7 @@ function nspawnSource(opts: PolicyOptionValues): string {
 function runReport(opts: ReportOpts): void {
   const loaded = loadPolicy(opts);
   for (const w of loaded.warnings) process.stderr.write(`syscage: warning: ${w}\n`);
-  const context: ExplainContext = {
-    ...(loaded.nspawn !== undefined ? { nspawn: loaded.nspawn } : {}),
-    ...(opts.profile !== undefined
-      ? {
-          profile: {
-            source: opts.profile,
-            entries: profileEntries(readFileSync(opts.profile, "utf8")),
-            capabilities: profileCapabilities(opts.capability, opts.dropCapability),
-          },
-        }
-      : {}),
-  };
+  const context = explainContext(loaded, opts);
   const source = loaded.nspawn !== undefined ? nspawnSource(opts) : loaded.source;
   const side: ReportSide = { policy: loaded.policy, source, context };
   const against = opts.against !== undefined ? loadAgainst(opts.against, loaded.policy.abis) : undefined;

@@ -164,25 +164,45 @@ Examples:
   syscage run --system-call-filter='~@network-io' -- curl example.org
   syscage run --drop-capability=CAP_SYS_BOOT --dry-run -- /bin/true`,
     )
-    .action(async (command: string, args: string[], opts: RunOpts) => {
-      try {
-        process.exitCode = await runAction(command, args, opts);
-      } catch (e) {
-        if (e instanceof SyscageError) {
-          process.stderr.write(`syscage: the command was not run: ${e.message}\n`);
-          process.exitCode = EXIT_SETUP_FAILED;
-          return;
-        }
-        const err = e as NodeJS.ErrnoException;
-        if (err !== null && typeof err === "object" && typeof err.code === "string" && typeof err.path === "string") {
-          process.stderr.write(`syscage: the command was not run: ${err.path}: cannot read (${err.code})\n`);
-          process.exitCode = EXIT_SETUP_FAILED;
-          return;
-        }
-        throw e;
-      }
-    });
-  // Usage errors of `run` exit 125 like `env`'s, so they cannot be mistaken for the command's status.
+    .action(async (command: string, args: string[], opts: RunOpts) =>
+      commandAction(() => runAction(command, args, opts), "the command was not run: ", (path, code) => `${path}: cannot read (${code})`),
+    );
+  exitSetupFailedOnUsageError(cmd);
+}
+
+/**
+ * Run the action of a command that runs COMMAND (`run`, `record`) and set the
+ * exit status: the action's; a {@link LaunchError}'s (125/126/127) with its
+ * message; or 125 with one `syscage: PREFIX…` line when COMMAND could not be
+ * set up (a SyscageError, or a file `fileMessage` words from its path and
+ * errno code).
+ */
+export async function commandAction(action: () => Promise<number>, prefix: string, fileMessage: (path: string, code: string) => string): Promise<void> {
+  try {
+    process.exitCode = await action();
+  } catch (e) {
+    if (e instanceof LaunchError) {
+      process.stderr.write(`syscage: ${e.message}\n`);
+      process.exitCode = e.exitStatus;
+      return;
+    }
+    if (e instanceof SyscageError) {
+      process.stderr.write(`syscage: ${prefix}${e.message}\n`);
+      process.exitCode = EXIT_SETUP_FAILED;
+      return;
+    }
+    const err = e as NodeJS.ErrnoException;
+    if (err !== null && typeof err === "object" && typeof err.code === "string" && typeof err.path === "string") {
+      process.stderr.write(`syscage: ${prefix}${fileMessage(err.path, err.code)}\n`);
+      process.exitCode = EXIT_SETUP_FAILED;
+      return;
+    }
+    throw e;
+  }
+}
+
+/** Usage errors of `run` and `record` exit 125 like `env`'s, so they cannot be mistaken for the command's status. */
+export function exitSetupFailedOnUsageError(cmd: Command): void {
   cmd.exitOverride((err: CommanderError) => {
     if (err.exitCode === 0) throw err;
     throw new CommanderError(EXIT_SETUP_FAILED, err.code, err.message);
