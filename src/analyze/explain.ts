@@ -16,7 +16,7 @@
  *
  * Library code: never prints.
  */
-import { parse as parseJsonc } from "jsonc-parser";
+import { jsoncParser } from "../deps.js";
 import { argType, type ArgWidth } from "../abi/argtypes.js";
 import { getAbi, type AbiName } from "../abi/arch.js";
 import { capabilityName, parseCapability } from "../abi/capabilities.js";
@@ -252,7 +252,7 @@ function capName(c: string): string {
  * already validated the text; anything unreadable gives no entries.
  */
 export function profileEntries(text: string): ProfileEntry[] {
-  const root = obj(parseJsonc(text, [], { allowTrailingComma: true }));
+  const root = obj(jsoncParser().parse(text, [], { allowTrailingComma: true }));
   if (root === undefined) return [];
   let sec = root;
   let prefix = "";

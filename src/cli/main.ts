@@ -6,19 +6,32 @@
  */
 import { Command, CommanderError } from "commander";
 import { SyscageError } from "../errors.js";
-import { register as registerResolve } from "./commands/resolve.js";
-import { register as registerBpf } from "./commands/bpf.js";
-import { register as registerCompile } from "./commands/compile.js";
-import { register as registerGroups } from "./commands/groups.js";
-import { register as registerRun } from "./commands/run.js";
-import { register as registerProve } from "./commands/prove.js";
-import { register as registerRecord } from "./commands/record.js";
-import { register as registerConvert } from "./commands/convert.js";
-import { register as registerExplain } from "./commands/explain.js";
-import { register as registerDiff } from "./commands/diff.js";
-import { register as registerReport } from "./commands/report.js";
+type Module = { register(program: Command): void };
 
-export function buildProgram(): Command {
+/**
+ * Each command group's module, loaded only when its command runs (or for
+ * `--help`), so that `syscage run` does not pay for the report, the prover or
+ * the profile tools.
+ */
+const COMMANDS: readonly { names: readonly string[]; load: () => Promise<Module> }[] = [
+  { names: ["resolve"], load: () => import("./commands/resolve.js") },
+  { names: ["disasm", "verify", "emulate"], load: () => import("./commands/bpf.js") },
+  { names: ["compile", "stats"], load: () => import("./commands/compile.js") },
+  { names: ["groups"], load: () => import("./commands/groups.js") },
+  { names: ["run"], load: () => import("./commands/run.js") },
+  { names: ["prove"], load: () => import("./commands/prove.js") },
+  { names: ["record"], load: () => import("./commands/record.js") },
+  { names: ["convert"], load: () => import("./commands/convert.js") },
+  { names: ["explain"], load: () => import("./commands/explain.js") },
+  { names: ["diff"], load: () => import("./commands/diff.js") },
+  { names: ["report"], load: () => import("./commands/report.js") },
+];
+
+/**
+ * The `syscage` program with the commands `argv` needs: the one it names, or
+ * all of them (help, a typo, no command).
+ */
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command();
   program
     .name("syscage")
@@ -26,17 +39,10 @@ export function buildProgram(): Command {
     .version("0.1.0")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
-  registerResolve(program);
-  registerBpf(program);
-  registerCompile(program);
-  registerGroups(program);
-  registerRun(program);
-  registerProve(program);
-  registerRecord(program);
-  registerConvert(program);
-  registerExplain(program);
-  registerDiff(program);
-  registerReport(program);
+  const first = argv[0];
+  const named = COMMANDS.find((c) => first !== undefined && c.names.includes(first));
+  const wanted = named !== undefined ? [named] : COMMANDS;
+  for (const m of await Promise.all(wanted.map((c) => c.load()))) m.register(program);
   return program;
 }
 
@@ -76,7 +82,7 @@ function describeFsError(code: string): string {
 
 export async function main(argv: string[]): Promise<number> {
   try {
-    await buildProgram().parseAsync(argv, { from: "user" });
+    await (await buildProgram(argv)).parseAsync(argv, { from: "user" });
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (err) {
     return reportError(err);

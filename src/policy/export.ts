@@ -31,7 +31,7 @@
  * that the runtimes keep the hole there; a "u64" policy gets a warning that
  * it and the runtimes keep it (docs/profiles.md).
  */
-import { stringify as yamlStringify } from "yaml";
+import { yamlModule } from "../deps.js";
 import { getAbi, type AbiName } from "../abi/arch.js";
 import { argType, argWidth } from "../abi/argtypes.js";
 import { errnoNumber } from "../abi/errno.js";
@@ -554,7 +554,7 @@ export function exportPolicy(p: Policy, format: ExportFormat, opts: ExportOption
     }
     case "spo": {
       const { doc, warnings } = policyToSpo(p, opts);
-      return { text: yamlStringify(doc, { lineWidth: 0 }), warnings };
+      return { text: yamlModule().stringify(doc, { lineWidth: 0 }), warnings };
     }
     case "systemd":
       return policyToSystemd(p);

@@ -9,7 +9,8 @@
  * above 2^53 are exact; negative values mean 64-bit two's complement.
  */
 import { readFileSync } from "node:fs";
-import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
+import type { ValidateFunction } from "ajv/dist/2020.js";
+import { ajv2020 } from "../deps.js";
 import type { Node } from "jsonc-parser";
 import { localAbis, parseAbi, type AbiName } from "../abi/arch.js";
 import { SyscageError } from "../errors.js";
@@ -62,7 +63,7 @@ export function policySchema(): Record<string, unknown> {
 
 function getValidator(): ValidateFunction {
   if (validator === undefined) {
-    const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false, logger: false });
+    const ajv = new (ajv2020().Ajv2020)({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false, logger: false });
     // syscage's annotations: replacement message / hint appended to the message.
     ajv.addKeyword({ keyword: "x-message", schemaType: "string" });
     ajv.addKeyword({ keyword: "x-hint", schemaType: "string" });

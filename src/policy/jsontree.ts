@@ -4,7 +4,8 @@
  * with offsets (for line numbers) and literal text (for exact integers above
  * 2^53), JSON paths for messages, and readable messages for Ajv's errors.
  */
-import { printParseErrorCode, parseTree, type Node, type ParseError } from "jsonc-parser";
+import type { Node, ParseError } from "jsonc-parser";
+import { jsoncParser } from "../deps.js";
 import type { ErrorObject } from "ajv";
 import { SyscageError, didYouMean, suggest } from "../errors.js";
 import { toU64 } from "./model.js";
@@ -67,7 +68,7 @@ export function relocate(err: unknown, prefix: string): never {
 
 export function describeSyntaxError(e: ParseError, text: string): string {
   const before = text.slice(0, e.offset).trimEnd();
-  const code = printParseErrorCode(e.error);
+  const code = jsoncParser().printParseErrorCode(e.error);
   if ((code === "PropertyNameExpected" || code === "ValueExpected") && before.endsWith(",")) {
     return "trailing comma; remove the comma before this } or ]";
   }
@@ -335,7 +336,7 @@ export function parseJsonDocument(text: string, source: string, code: string, em
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const doc: Doc = { text: body, source };
   const errors: ParseError[] = [];
-  const root = parseTree(body, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  const root = jsoncParser().parseTree(body, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   if (body.trim() === "") throw new SyscageError(code, `${source}:1: the file is empty; ${emptyHint}`);
   if (errors.length > 0) {
     const e = errors[0]!;

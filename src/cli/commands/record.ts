@@ -15,7 +15,7 @@
 import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { Command, Option } from "commander";
-import { parse as parseYaml } from "yaml";
+import { yamlModule } from "../../deps.js";
 import { formatPolicyAction, type Policy } from "../../policy/model.js";
 import { SyscageError } from "../../errors.js";
 import { exportPolicy, type ExportFormat } from "../../policy/export.js";
@@ -66,7 +66,7 @@ export function readRecordedOutput(path: string, format: RecordFormat): Policy {
     case "docker":
       return parseProfile(text, path).policy;
     case "spo": {
-      const doc = parseYaml(text) as { spec?: Record<string, unknown> } | null;
+      const doc = yamlModule().parse(text) as { spec?: Record<string, unknown> } | null;
       if (doc === null || typeof doc !== "object" || doc.spec === undefined) {
         throw new SyscageError("BAD_MERGE", `--merge ${path}: not a SeccompProfile (no spec)`);
       }

@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { extname } from "node:path";
 import type { Command } from "commander";
-import { parse as parseJsonc } from "jsonc-parser";
+import { jsoncParser } from "../../deps.js";
 import { profileEntries, type ExplainContext } from "../../analyze/explain.js";
 import { reportData, renderReport, type ReportSide } from "../../analyze/report.js";
 import { SyscageError } from "../../errors.js";
@@ -27,7 +27,7 @@ interface ReportOpts extends PolicyOptionValues {
 
 /** Is this JSON text a container profile (OCI/Docker/Podman, or an OCI config.json) rather than a syscage policy? */
 function isProfileText(text: string): boolean {
-  const root: unknown = parseJsonc(text, [], { allowTrailingComma: true });
+  const root: unknown = jsoncParser().parse(text, [], { allowTrailingComma: true });
   if (root === null || typeof root !== "object" || Array.isArray(root)) return false;
   const o = root as Record<string, unknown>;
   return "defaultAction" in o || "linux" in o || "ociVersion" in o;
