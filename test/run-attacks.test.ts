@@ -16,7 +16,7 @@ import { definePolicy } from "../src/policy/model.js";
 import { nspawnPolicy } from "../src/policy/nspawn.js";
 import { run, type RunOptions } from "../src/run/spawn.js";
 import { REQUIRE_ORACLES } from "./helpers/oracles.js";
-import { AUDIT_SOCKET_ARGS, ERRNO, IOPERM_ARGS, IOPL_ARGS, NOBODY, NR, baseline, needRoot, setup } from "./helpers/run-probe.js";
+import { AUDIT_SOCKET_ARGS, ERRNO, IOPERM_ARGS, IOPL_ARGS, NOBODY, NR, baseline, needRoot, setup, unprivilegedHelper } from "./helpers/run-probe.js";
 
 const HIGH = 1n << 32n;
 const hex = (v: bigint | number): string => `0x${v.toString(16)}`;
@@ -39,7 +39,8 @@ async function assertFilterDecides(probe: string, cases: readonly [string, strin
 }
 
 for (const who of ["root", "unprivileged"] as const) {
-  const as: RunOptions = who === "root" ? {} : { uid: NOBODY, gid: NOBODY };
+  // A getter: the helper is copied after setup() has built it, when a test spreads `as`.
+  const as: RunOptions = who === "root" ? {} : { uid: NOBODY, gid: NOBODY, get helper() { return unprivilegedHelper(); } };
   const uid = who === "root" ? undefined : NOBODY;
   const EPERM = `err ${ERRNO.EPERM}`;
 

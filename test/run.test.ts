@@ -29,6 +29,7 @@ import {
   needRoot,
   parseStatus,
   setup,
+  unprivilegedHelper,
 } from "./helpers/run-probe.js";
 
 const CAP_SYS_BOOT = parseCapability("CAP_SYS_BOOT");
@@ -44,7 +45,8 @@ function marker(): string {
 }
 
 for (const who of ["root", "unprivileged"] as const) {
-  const as: RunOptions = who === "root" ? {} : { uid: NOBODY, gid: NOBODY };
+  // A getter: the helper is copied after setup() has built it, when a test spreads `as`.
+  const as: RunOptions = who === "root" ? {} : { uid: NOBODY, gid: NOBODY, get helper() { return unprivilegedHelper(); } };
   const uid = who === "root" ? undefined : NOBODY;
 
   describe(`run() under the nspawn default, as ${who}`, () => {

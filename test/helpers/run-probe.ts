@@ -4,7 +4,7 @@
  * syscall-probe.c, which loads no filter itself), and the probe numbers.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
@@ -44,6 +44,33 @@ export function setup(t: TestContext): string | null {
     probePath = out;
   }
   return probePath;
+}
+
+let unprivHelper: string | undefined;
+
+/**
+ * The native helper where an unprivileged user can exec it: a copy next to
+ * the probe (0755 directory). The checkout itself may sit under a directory
+ * that only root can enter.
+ */
+export function unprivilegedHelper(): string {
+  if (unprivHelper !== undefined && existsSync(unprivHelper)) return unprivHelper;
+  const dir = mkdtempSync(join(tmpdir(), "syscage-run-helper-"));
+  chmodSync(dir, 0o755);
+  const out = join(dir, "syscage-exec");
+  copyFileSync(defaultHelperPath(), out);
+  chmodSync(out, 0o755);
+  unprivHelper = out;
+  return out;
+}
+
+/**
+ * Can `uid` read the checkout (to run the CLI from it as that user)? Tests
+ * that run the whole CLI as nobody need a checkout outside root-only
+ * directories.
+ */
+export function checkoutReadableBy(uid: number): boolean {
+  return spawnSync("test", ["-r", join(REPO, "package.json")], { uid, gid: uid }).status === 0;
 }
 
 /** True when running as root; otherwise the test is skipped loudly (or fails with SYSCAGE_REQUIRE_ORACLES=1). */
