@@ -21,7 +21,7 @@ import { SyscageError } from "../src/errors.js";
 import { definePolicy, type Policy } from "../src/policy/model.js";
 import { libseccompBuild } from "../test/helpers/libseccomp.js";
 import { measureArgWidths } from "./argwidths.js";
-import { COST_ITERATIONS, COST_ROUNDS, PROBES, measureLaunch, measureSyscallCost, type CostCell, type CostConfig, type LaunchBench } from "./launch.js";
+import { COST_ITERATIONS, COST_ROUNDS, PROBES, formatLaunch, measureLaunch, measureSyscallCost, type CostCell, type CostConfig, type LaunchBench } from "./launch.js";
 import { argFreeAllowCache, attachTimes, buildHelpers, libseccompCompile, libseccompVersion, stackMetrics, staticMetrics, timeIt, type Helpers, type Stat, type StaticMetrics } from "./measure.js";
 import { realNspawnStack, type RealNspawn } from "./nspawn.js";
 import { ABIS, REPO_ROOT, densePolicies, nspawnBenchPolicy, profilePolicy, syntheticPolicies, toCSpec, toLsSpec, toPolicyInput, type BenchPolicy } from "./policies.js";
@@ -363,24 +363,7 @@ const retText = (r: number | undefined): string => (r === undefined ? "?" : r >=
 function launchSection(l: Extras["launch"], cost: Extras["cost"]): string[] {
   const out = ["## Launcher and syscall cost (issue #6)", ""];
   if (l === undefined || typeof l === "string") out.push(`Launch times: ${l ?? "n/a"}`, "");
-  else {
-    const bwrap = l.rows.find((r) => r.label.startsWith("bwrap"));
-    const ours = l.rows.find((r) => r.label === "syscage run");
-    out.push(
-      `Wall time of running \`/bin/true\`, side by side in one ${l.tool.startsWith("hyperfine") ? `\`${l.tool}\` run (2 warm-ups, 15 runs each, through \`sh -c\`, whose start-up hyperfine subtracts)` : l.tool}. syscage is ${l.cli}, with the nspawn default (compile, verify, capabilities, no_new_privs, load, exec); bwrap gets syscage's nspawn-default program on \`--seccomp FD\`; systemd-nspawn runs with the options the conformance test uses (a volatile container of the host's /, its own five filters).`,
-      "",
-      "| launcher | command | median ms | min ms | vs bwrap (median) |",
-      "|---|---|---:|---:|---:|",
-      ...l.rows.map((r) =>
-        r.median === undefined
-          ? `| ${r.label} | \`${r.command}\` | ${r.missing ?? "n/a"} | | |`
-          : `| ${r.label} | \`${r.command.replaceAll(REPO_ROOT + "/", "").replace(/\/tmp\/syscage-bench-[^/]+\//, "$TMP/")}\` | ${r.median.toFixed(1)} | ${r.min!.toFixed(1)} | ${bwrap?.median !== undefined ? `${r.median - bwrap.median >= 0 ? "+" : ""}${(r.median - bwrap.median).toFixed(1)} ms` : "n/a"} |`,
-      ),
-      "",
-    );
-    const d = ours?.median !== undefined && bwrap?.median !== undefined ? ours.median - bwrap.median : undefined;
-    out.push(`Target \`syscage run\` ≤ bwrap + 60 ms: ${d === undefined ? "n/a" : `${d >= 0 ? "+" : ""}${d.toFixed(1)} ms — ${d <= 60 ? "met" : "**missed**"}`}. The rows above it split the time: Node's own start-up, loading syscage's modules, and the CLI compiling the nspawn default without launching anything; the launch itself (helper, capabilities, seccomp, exec) is the small rest.`, "");
-  }
+  else out.push(...formatLaunch(l));
   if (cost === undefined || typeof cost === "string") out.push(`Syscall cost: ${cost ?? "n/a"}`, "");
   else {
     out.push(

@@ -4,9 +4,29 @@
  * exports `register(program)`. Errors reach the user as one line on stderr
  * (exit 1), never as a stack trace.
  */
-import { Command, CommanderError } from "commander";
+import { createRequire } from "node:module";
+import type { Command } from "commander";
 import { SyscageError } from "../errors.js";
-type Module = { register(program: Command): void };
+import { tryFastRun } from "./fast-run.js";
+import type { LaunchCacheSlot } from "./run-cache.js";
+
+/** What main() hands to the command modules. */
+export interface CommandContext {
+  /** `run`: the launch-cache slot to fill after planning (the fast path missed). */
+  readonly runCache?: LaunchCacheSlot;
+}
+
+type Module = { register(program: Command, context: CommandContext): void };
+
+const require = createRequire(import.meta.url);
+
+/**
+ * commander, loaded when first needed, so that the cached fast path of
+ * `syscage run` (fast-run.ts) never loads it.
+ */
+function commander(): typeof import("commander") {
+  return require("commander") as typeof import("commander");
+}
 
 /**
  * Each command group's module, loaded only when its command runs (or for
@@ -31,8 +51,8 @@ const COMMANDS: readonly { names: readonly string[]; load: () => Promise<Module>
  * The `syscage` program with the commands `argv` needs: the one it names, or
  * all of them (help, a typo, no command).
  */
-export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
-  const program = new Command();
+export async function buildProgram(argv: readonly string[] = [], context: CommandContext = {}): Promise<Command> {
+  const program = new (commander().Command)();
   program
     .name("syscage")
     .description("seccomp syscall-filtering toolkit: nspawn's filter system, a classic-BPF compiler for every Linux ABI, and tools to inspect filters")
@@ -42,13 +62,13 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
   const first = argv[0];
   const named = COMMANDS.find((c) => first !== undefined && c.names.includes(first));
   const wanted = named !== undefined ? [named] : COMMANDS;
-  for (const m of await Promise.all(wanted.map((c) => c.load()))) m.register(program);
+  for (const m of await Promise.all(wanted.map((c) => c.load()))) m.register(program, context);
   return program;
 }
 
 /** Print an error the way every syscage command does: one line, no stack. */
 export function reportError(err: unknown): number {
-  if (err instanceof CommanderError) {
+  if (err instanceof commander().CommanderError) {
     // Commander already printed its message (or help/version, exit 0).
     return err.exitCode;
   }
@@ -82,7 +102,14 @@ function describeFsError(code: string): string {
 
 export async function main(argv: string[]): Promise<number> {
   try {
-    await (await buildProgram(argv)).parseAsync(argv, { from: "user" });
+    let context: CommandContext = {};
+    if (argv[0] === "run") {
+      // The launch cache first: on a hit the command runs without loading the rest of syscage.
+      const fast = await tryFastRun(argv);
+      if (fast.status !== undefined) return fast.status;
+      if (fast.slot !== undefined) context = { runCache: fast.slot };
+    }
+    await (await buildProgram(argv, context)).parseAsync(argv, { from: "user" });
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (err) {
     return reportError(err);

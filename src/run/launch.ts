@@ -190,35 +190,4 @@ export function encodeLaunch(plan: LaunchPlan): Uint8Array {
   return out;
 }
 
-/** Exit statuses of the helper, as `env` uses them. */
-export const EXIT_SETUP_FAILED = 125;
-export const EXIT_CANNOT_EXECUTE = 126;
-export const EXIT_NOT_FOUND = 127;
-
-/**
- * The command was not run: setting up the sandbox failed (125), or the
- * command could not be executed (126) or found (127). `exitStatus` is the
- * status the helper exited with.
- */
-export class LaunchError extends SyscageError {
-  readonly exitStatus: 125 | 126 | 127;
-
-  constructor(exitStatus: 125 | 126 | 127, message: string) {
-    const code = exitStatus === EXIT_NOT_FOUND ? "COMMAND_NOT_FOUND" : exitStatus === EXIT_CANNOT_EXECUTE ? "COMMAND_NOT_EXECUTABLE" : "LAUNCH_FAILED";
-    super(code, message);
-    this.name = "LaunchError";
-    this.exitStatus = exitStatus;
-  }
-}
-
-/** Parse the helper's status line ("125 reason"); undefined for no report (the exec happened). */
-export function parseStatusReport(text: string): LaunchError | undefined {
-  const line = text.split("\n")[0]!.trim();
-  if (line === "") return undefined;
-  const m = /^(12[567]) (.*)$/.exec(line);
-  if (m === null) return new LaunchError(EXIT_SETUP_FAILED, `the native helper reported something unexpected: ${line}`);
-  const status = Number(m[1]) as 125 | 126 | 127;
-  const reason = m[2]!;
-  const text2 = status === EXIT_SETUP_FAILED ? `the command was not run: ${reason}` : reason;
-  return new LaunchError(status, text2);
-}
+export { EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, EXIT_SETUP_FAILED, LaunchError, parseStatusReport } from "./launch-status.js";

@@ -9,11 +9,11 @@
  * helper sets no_new_privs, applies the capabilities, loads the programs and
  * execs the command in place, so the returned ChildProcess IS the command.
  */
-import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions as NodeSpawnOptions, type StdioOptions } from "node:child_process";
-import type { Readable, Writable } from "node:stream";
+import type { ChildProcess, SpawnOptions as NodeSpawnOptions, StdioOptions } from "node:child_process";
 import { SyscageError } from "../errors.js";
 import { requireHelper } from "./helper.js";
-import { LaunchError, encodeLaunch, parseStatusReport, planLaunch, type LaunchPlan, type SandboxOptions } from "./launch.js";
+import { LaunchError, encodeLaunch, planLaunch, type LaunchPlan, type SandboxOptions } from "./launch.js";
+import { spawnHelper, stdioArray, type StdioEntry } from "./spawn-helper.js";
 
 /**
  * Options of {@link spawn}: the sandbox options, plus the usual
@@ -25,16 +25,6 @@ export interface SpawnOptions extends SandboxOptions, Omit<NodeSpawnOptions, "sh
   readonly helper?: string;
   /** A plan from {@link planLaunch}, to skip planning (the sandbox options are then ignored). */
   readonly plan?: LaunchPlan;
-}
-
-type StdioEntry = Exclude<StdioOptions, string>[number];
-
-/** `stdio` as an array of at least three entries; a missing one is a pipe. */
-function stdioArray(stdio: StdioOptions): StdioEntry[] {
-  if (typeof stdio === "string") return [stdio, stdio, stdio];
-  const out = [...stdio];
-  while (out.length < 3) out.push("pipe");
-  return out;
 }
 
 /** The I/O options of a command that is waited for: {@link run}, and record's startRecording. */
@@ -115,33 +105,7 @@ export function spawn(command: string, args: readonly string[] = [], options: Sp
   if (typeof command !== "string" || command === "") throw new SyscageError("BAD_USAGE", "spawn: no command given");
   const plan = options.plan ?? planLaunch(options);
   const helper = requireHelper(options.helper);
-  const description = encodeLaunch(plan);
-  const stdio = stdioArray(options.stdio ?? "pipe");
-  const configFd = stdio.length;
-  const statusFd = stdio.length + 1;
-  stdio.push("pipe", "pipe");
-  const child = nodeSpawn(helper, [String(configFd), String(statusFd), "--", command, ...args], { ...nodeOptions(options), stdio });
-
-  const config = child.stdio[configFd] as Writable | null;
-  const status = child.stdio[statusFd] as Readable | null;
-  if (config === null || status === null) {
-    // Only when spawning the helper itself failed; Node emits `error` for that.
-    return child;
-  }
-  // The helper may exit before reading everything (e.g. a bad fd); its status report says why.
-  config.on("error", () => undefined);
-  config.end(description);
-  let report = "";
-  status.setEncoding("utf8");
-  status.on("data", (chunk: string) => {
-    report += chunk;
-  });
-  status.on("error", () => undefined);
-  status.on("end", () => {
-    const err = parseStatusReport(report);
-    if (err !== undefined) child.emit("error", err);
-  });
-  return child;
+  return spawnHelper(helper, encodeLaunch(plan), command, args, { ...nodeOptions(options), stdio: options.stdio ?? "pipe" });
 }
 
 /** Options of {@link run}. */

@@ -9,15 +9,19 @@
  * executed / was not found.
  */
 import { readFileSync } from "node:fs";
-import { constants as osConstants } from "node:os";
 import { Command, CommanderError } from "commander";
 import { capabilityName } from "../../abi/capabilities.js";
 import { SyscageError } from "../../errors.js";
 import { FILTER_FLAGS } from "../../policy/model.js";
 import { nspawnCapabilities } from "../../policy/nspawn.js";
-import { EXIT_SETUP_FAILED, LaunchError, planLaunch, type LaunchPlan, type SandboxOptions } from "../../run/launch.js";
+import { EXIT_SETUP_FAILED, LaunchError, encodeLaunch, planLaunch, type LaunchPlan, type SandboxOptions } from "../../run/launch.js";
 import { spawn } from "../../run/spawn.js";
+import type { CommandContext } from "../main.js";
 import { addPolicyOptions, loadPolicy, type PolicyOptionValues } from "../policy-options.js";
+import { writeEntry, type LaunchCacheSlot } from "../run-cache.js";
+import { waitForCommand } from "../run-wait.js";
+
+export { exitStatusOf } from "../run-wait.js";
 
 interface RunOpts extends PolicyOptionValues {
   addFilter?: string[];
@@ -84,58 +88,22 @@ export function describePlan(plan: LaunchPlan, source: string, command: readonly
   return lines.join("\n") + "\n";
 }
 
-/** The exit status for how the command ended: its code, or 128+N for signal N. */
-export function exitStatusOf(code: number | null, signal: NodeJS.Signals | null): number {
-  if (code !== null) return code;
-  if (signal !== null) return 128 + (osConstants.signals[signal] ?? 0);
-  return EXIT_SETUP_FAILED;
-}
-
-const FORWARDED: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
-
-async function runAction(command: string, args: string[], opts: RunOpts): Promise<number> {
+async function runAction(command: string, args: string[], opts: RunOpts, cache: LaunchCacheSlot | undefined): Promise<number> {
   const { sandbox, source, warnings } = sandboxFromOptions(opts);
   const plan = planLaunch({ ...sandbox, addFilters: readAddedFilters(opts.addFilter ?? []) });
-  for (const w of [...warnings, ...plan.compiled.warnings]) process.stderr.write(`syscage: warning: ${w}\n`);
+  const allWarnings = [...warnings, ...plan.compiled.warnings];
+  for (const w of allWarnings) process.stderr.write(`syscage: warning: ${w}\n`);
   if (opts.dryRun === true) {
     process.stdout.write(describePlan(plan, source, [command, ...args]));
     return 0;
   }
-  return new Promise<number>((resolve) => {
-    const child = spawn(command, args, { plan, stdio: "inherit" });
-    let launchError: Error | undefined;
-    // A terminal's Ctrl-C reaches the command directly (same process group);
-    // forward SIGINT only when it cannot have come from a terminal.
-    const forward = (sig: NodeJS.Signals): void => {
-      if (sig === "SIGINT" && process.stdin.isTTY === true) return;
-      if (child.exitCode === null && child.signalCode === null) child.kill(sig);
-    };
-    for (const sig of FORWARDED) process.on(sig, forward);
-    const done = (status: number): void => {
-      for (const sig of FORWARDED) process.off(sig, forward);
-      resolve(status);
-    };
-    child.on("error", (e: Error) => {
-      launchError ??= e;
-      if (!(e instanceof LaunchError) && child.pid === undefined) {
-        process.stderr.write(`syscage: cannot start the native helper: ${e.message}\n`);
-        done(EXIT_SETUP_FAILED);
-      }
-    });
-    child.on("close", (code: number | null, signal: NodeJS.Signals | null) => {
-      if (launchError instanceof LaunchError) {
-        process.stderr.write(`syscage: ${launchError.message}\n`);
-        done(launchError.exitStatus);
-        return;
-      }
-      if (signal === "SIGSYS") process.stderr.write(`syscage: ${command} was killed by the syscall filter (SIGSYS)\n`);
-      done(exitStatusOf(code, signal));
-    });
-  });
+  // The plan worked: the fast path may use it next time (docs/run.md, "Launch cache").
+  if (cache !== undefined) writeEntry(cache, encodeLaunch(plan), allWarnings);
+  return waitForCommand(spawn(command, args, { plan, stdio: "inherit" }), command);
 }
 
 /** Register `syscage run`. */
-export function register(program: Command): void {
+export function register(program: Command, context: CommandContext = {}): void {
   // So that `syscage run ls -la` hands -la to ls; the top level has no options of its own.
   program.enablePositionalOptions();
   const cmd = program
@@ -165,7 +133,7 @@ Examples:
   syscage run --drop-capability=CAP_SYS_BOOT --dry-run -- /bin/true`,
     )
     .action(async (command: string, args: string[], opts: RunOpts) =>
-      commandAction(() => runAction(command, args, opts), "the command was not run: ", (path, code) => `${path}: cannot read (${code})`),
+      commandAction(() => runAction(command, args, opts, context.runCache), "the command was not run: ", (path, code) => `${path}: cannot read (${code})`),
     );
   exitSetupFailedOnUsageError(cmd);
 }
