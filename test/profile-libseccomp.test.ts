@@ -40,6 +40,7 @@
  * multiplexed call (libseccomp adds argument rules there).
  */
 import { test, type TestContext } from "node:test";
+import { mulberry32 } from "../src/rng.js";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -372,16 +373,7 @@ function compareCase(c: Case, rep: Report): void {
   for (const arch of [...foreign.slice(0, c.full ? foreign.length : 2), 0xdeadbeef]) for (const nr of [0, 1, 59, 222]) one("foreign arch", arch, nr, zero);
 }
 
-function mulberry(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const mulberry = mulberry32;
 
 /**
  * Import with syscage (conditions read with `width`: the importer's default,

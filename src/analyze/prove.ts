@@ -72,6 +72,7 @@
  * cells is cut off the same way, with a note.
  */
 import type { ArgWidth } from "../abi/argtypes.js";
+import { mulberry32 } from "../rng.js";
 import { ABIS, getAbi, type AbiName } from "../abi/arch.js";
 import { syscallName, syscallTable } from "../abi/tables.js";
 import { isMoreRestrictive, SECCOMP_RET_ALLOW } from "../bpf/actions.js";
@@ -650,17 +651,7 @@ interface Frame {
   rets: number[];
 }
 
-/** mulberry32. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const ARCH_ENDIAN = new Map<number, "little" | "big">([...ABIS.values()].reverse().map((a) => [a.auditArch, a.endian]));
 

@@ -6,6 +6,7 @@
  * rules, runc's rule splitting) — not the real importer (issue #5).
  */
 import fc from "fast-check";
+import { mulberry32 } from "../../src/rng.js";
 import { ABI_NAMES, getAbi, syscallName, syscallTable, syscallNumber, knownSyscallNames, errnoNumber, type AbiName } from "../../src/abi/index.js";
 import { interpret, type Insn, type SeccompData } from "../../src/bpf/index.js";
 import { conditionWidth } from "../../src/policy/evaluate.js";
@@ -19,16 +20,7 @@ const LO = 0xffffffffn;
 // ---- PRNG ----------------------------------------------------------------------
 
 /** mulberry32: small, seeded, reproducible. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 function randU64(r: () => number): bigint {
   return (BigInt(Math.floor(r() * 4294967296)) << 32n) | BigInt(Math.floor(r() * 4294967296));
