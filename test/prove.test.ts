@@ -20,7 +20,7 @@ import { test } from "node:test";
 import fc from "fast-check";
 import { ABI_NAMES, LOCAL_ABIS, getAbi, hostAbi, syscallNumber, syscallTable, type AbiName } from "../src/abi/index.js";
 import { cmpCubes, prove, solveCell, type ProveReference, type ProveResult } from "../src/analyze/prove.js";
-import { decodeProgram, encodeProgram, evaluateStack, verify, type Insn } from "../src/bpf/index.js";
+import { decodeProgram, encodeProgram, evaluateStack, interpret, verify, type Insn } from "../src/bpf/index.js";
 import { compile } from "../src/compile/index.js";
 import { decide } from "../src/policy/evaluate.js";
 import { NSPAWN_DEFAULT_RETAINED_CAPABILITIES, NSPAWN_ALLOW_LIST } from "../src/policy/generated/systemd.js";
@@ -191,12 +191,20 @@ interface Mutant {
 }
 
 /** The first nr-dispatch jge whose constant k separates two different decisions on `abi`. */
+/**
+ * A `jge` on nr at a decision boundary k whose move to k+1 really changes the
+ * program: nr = k then falls into the left subtree, and unless that subtree's
+ * fall-through happens to give k's decision too, the program is wrong at k.
+ */
 function boundaryJge(insns: readonly Insn[], policy: Policy, abi: AbiName): number {
   const a = getAbi(abi);
-  return findIndex(insns, (i) => {
+  const call = (nr: number): number => decide(policy, { arch: a.auditArch, nr, args: [] }).ret;
+  const run = (prog: readonly Insn[], nr: number): number =>
+    interpret(prog, { nr, arch: a.auditArch, instructionPointer: 0n, args: [0n, 0n, 0n, 0n, 0n, 0n] }, a.endian).ret >>> 0;
+  return findIndex(insns, (i, pc) => {
     if (i.code !== 0x35 || i.k >>> 0 > 0x3fffffff || i.k === 0) return false;
-    const call = (nr: number): number => decide(policy, { arch: a.auditArch, nr, args: [] }).ret;
-    return call(i.k) !== call(i.k - 1);
+    if (call(i.k) === call(i.k - 1)) return false;
+    return run(set(insns, pc, { k: i.k + 1 }), i.k) !== call(i.k) >>> 0;
   });
 }
 

@@ -15,13 +15,76 @@ export const ARCH_OFFSET = 4;
 /** At most this many single-number islands are tested with a `jeq` chain in one leaf. */
 const MAX_ISLANDS = 4;
 
+/** Up to this many segments, the search tree is chosen by dynamic programming. */
+const OPTIMAL_LIMIT = 400;
+
+/**
+ * The tree with the fewest executed comparisons, summed over the syscalls
+ * (segment weights), then the fewest instructions: for every stretch of
+ * segments, either a `jeq` island chain or the best `jge` split. Split points
+ * are searched between those of the two sub-stretches (Knuth's bound for
+ * optimal search trees), so the table costs O(n²). Returns, for a stretch,
+ * the split index, or -1 for an island chain.
+ */
+function optimalPlan(
+  n: number,
+  weight: (i: number, j: number) => number,
+  islands: (i: number, j: number) => { isl: readonly Segment[] } | undefined,
+): (i: number, j: number) => number {
+  const cost = new Float64Array(n * n);
+  const size = new Int32Array(n * n);
+  const root = new Int32Array(n * n);
+  const choice = new Int32Array(n * n);
+  for (let i = 0; i < n; i++) root[i * n + i] = i;
+  for (let len = 2; len <= n; len++) {
+    for (let i = 0; i + len - 1 < n; i++) {
+      const j = i + len - 1;
+      const w = weight(i, j);
+      let bestC = Infinity;
+      let bestS = 0;
+      let bestK = i + 1;
+      const lo = Math.max(i + 1, root[i * n + j - 1]!);
+      const hi = Math.min(j, Math.max(lo, root[(i + 1) * n + j]!));
+      for (let k = lo; k <= hi; k++) {
+        const c = w + cost[i * n + k - 1]! + cost[k * n + j]!;
+        const sz = 1 + size[i * n + k - 1]! + size[k * n + j]!;
+        if (c < bestC || (c === bestC && sz < bestS)) {
+          bestC = c;
+          bestS = sz;
+          bestK = k;
+        }
+      }
+      root[i * n + j] = bestK;
+      let pick = bestK;
+      // An island stretch alternates with its common decision: at most 2·MAX_ISLANDS+1 segments.
+      const leaf = len <= 2 * MAX_ISLANDS + 1 ? islands(i, j) : undefined;
+      if (leaf !== undefined) {
+        const ws = leaf.isl.map((s) => s.weight).sort((a, b) => b - a);
+        let c = 0;
+        ws.forEach((x, idx) => (c += x * (idx + 1)));
+        c += (w - ws.reduce((a, b) => a + b, 0)) * ws.length;
+        if (c < bestC || (c === bestC && ws.length <= bestS)) {
+          bestC = c;
+          bestS = ws.length;
+          pick = -1;
+        }
+      }
+      cost[i * n + j] = bestC;
+      size[i * n + j] = bestS;
+      choice[i * n + j] = pick;
+    }
+  }
+  return (i, j) => choice[i * n + j]!;
+}
+
 /**
  * Binary search over sorted, gap-free segments. Inner nodes are
- * `nr >= boundary`, split so that both sides hold about the same number of
- * syscalls (weight), which minimises the average path. A stretch where every
- * segment has one decision except up to {@link MAX_ISLANDS} single numbers
- * becomes a `jeq` chain over those numbers (heaviest first) falling through
- * to the common decision: one instruction per island instead of two bounds.
+ * `nr >= boundary`. A stretch where every segment has one decision except up
+ * to {@link MAX_ISLANDS} single numbers can instead be a `jeq` chain over
+ * those numbers (heaviest first) falling through to the common decision: one
+ * instruction per island instead of two bounds. Up to {@link OPTIMAL_LIMIT}
+ * segments the shape minimises the executed comparisons over the syscalls
+ * ({@link optimalPlan}); beyond, splits balance the syscall counts.
  */
 export function dispatchNode(dag: Dag, segs: readonly Segment[], origin: NodeOrigin): Node {
   const prefix: number[] = [0];
@@ -49,16 +112,32 @@ export function dispatchNode(dag: Dag, segs: readonly Segment[], origin: NodeOri
     return isl.length <= MAX_ISLANDS ? { common, isl } : undefined;
   };
 
+  const chain = (leaf: { common: Node; isl: Segment[] }): Node => {
+    let node = leaf.common;
+    const order = [...leaf.isl].sort((a, b) => a.weight - b.weight || b.lo - a.lo);
+    for (const s of order) node = dag.test(NR_OFFSET, null, "jeq", s.lo, s.node, node, origin);
+    return node;
+  };
+  const split = (i: number, k: number, j: number, build: (i: number, j: number) => Node): Node =>
+    dag.test(NR_OFFSET, null, "jge", segs[k]!.lo, build(k, j), build(i, k - 1), origin);
+
+  const n = segs.length;
+  if (n <= OPTIMAL_LIMIT) {
+    const plan = optimalPlan(n, weight, islands);
+    const build = (i: number, j: number): Node => {
+      if (i === j) return segs[i]!.node;
+      const k = plan(i, j);
+      return k < 0 ? chain(islands(i, j)!) : split(i, k, j, build);
+    };
+    return build(0, n - 1);
+  }
+
+  // Large tables: weight-balanced split, island chains wherever they apply.
   const build = (i: number, j: number): Node => {
     if (i === j) return segs[i]!.node;
     const leaf = islands(i, j);
-    if (leaf !== undefined) {
-      let node = leaf.common;
-      const order = [...leaf.isl].sort((a, b) => a.weight - b.weight || b.lo - a.lo);
-      for (const s of order) node = dag.test(NR_OFFSET, null, "jeq", s.lo, s.node, node, origin);
-      return node;
-    }
-    // Weight-balanced split; segment count breaks ties (and decides when weights are 0).
+    if (leaf !== undefined) return chain(leaf);
+    // Segment count breaks ties (and decides when weights are 0).
     const total = weight(i, j);
     let best = i + 1;
     let bestScore = Infinity;
@@ -69,7 +148,7 @@ export function dispatchNode(dag: Dag, segs: readonly Segment[], origin: NodeOri
         best = k;
       }
     }
-    return dag.test(NR_OFFSET, null, "jge", segs[best]!.lo, build(best, j), build(i, best - 1), origin);
+    return split(i, best, j, build);
   };
   return build(0, segs.length - 1);
 }
