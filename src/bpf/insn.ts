@@ -270,7 +270,7 @@ const JUMP_BY_CODE = new Map<number, JumpOp>(Object.entries(JUMP_OPS).map(([n, v
 /**
  * Which kind of instruction `i` is, or "invalid" when its opcode is not in
  * the kernel's classic BPF code table (`chk_code_allowed` in net/core/filter.c).
- * Exact: any stray bit (e.g. BPF_X on NEG, a size on ST) makes it invalid.
+ * Exact: a single stray bit (e.g. BPF_X on NEG, a size on ST) makes it invalid.
  */
 export function classify(i: Insn): InsnKind {
   const c = i.code;

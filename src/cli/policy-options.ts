@@ -112,7 +112,7 @@ export function parseArgumentWidth(text: string): ArgumentWidthMode {
   );
 }
 
-/** Parse `--arch a,b,host`: any spelling, duplicates dropped. */
+/** Parse `--arch a,b,host` (every spelling parseAbi accepts), duplicates dropped. */
 export function parsePolicyArch(text: string): AbiName[] {
   const items = text.split(",").map((s) => s.trim());
   if (items.some((s) => s === "")) {

@@ -23,7 +23,7 @@ interface GroupsOptions {
 /** The header of the ungrouped section, as systemd-analyze writes it. */
 export const UNGROUPED_HEADER = "# Ungrouped System Calls (known but not included in any of the groups except @known):";
 
-/** `--arch a,b`: any spelling; `host` = this host's local ABIs, `all` = every ABI. */
+/** `--arch a,b` (every spelling parseAbi accepts); `host` = this host's local ABIs, `all` = every ABI. */
 /** `--arch LIST`: the policy options' syntax, plus `all` for every ABI. */
 function parseArchList(text: string): AbiName[] {
   return text.trim().toLowerCase() === "all" ? [...ABI_NAMES] : parsePolicyArch(text);
