@@ -39,13 +39,17 @@ const THREADS_C = `
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
-/* Only the threads call uname(2): recording must follow every thread. */
+/* Only the threads call uname(2): recording must follow every thread.
+   Each thread then sleeps, so that main is still waiting in pthread_join
+   (futex) when it ends: without the sleep a thread may finish before main
+   joins it, futex is then never called, and a replay that does wait fails. */
 static char result[4][64];
 static void *work(void *p) {
   int i = (int)(long)p;
   struct utsname u;
   if (syscall(SYS_uname, &u) == 0) snprintf(result[i], sizeof result[i], "thread %d: %s", i, u.sysname);
   else snprintf(result[i], sizeof result[i], "thread %d: error", i);
+  usleep(200000);
   return NULL;
 }
 int main(void) {
