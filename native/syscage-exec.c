@@ -74,6 +74,12 @@
  * errno, args[] = a NUL-terminated message (48 bytes). Needs Linux >= 5.9.
  * Environment SYSCAGE_TEST_NO_USER_NOTIF=1 simulates a kernel without user
  * notification (for tests).
+ *
+ *   syscage-exec --cached-run ROOT run [OPTIONS] [--] COMMAND [ARGS...]
+ *
+ * is the native front door of `syscage run` (bin/syscage calls it; see
+ * cached-run.c): it runs COMMAND from the launch cache without starting
+ * Node, or hands the whole command line to Node.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -97,6 +103,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "syscage-exec.h"
 
 #ifndef PR_CAP_AMBIENT
 #define PR_CAP_AMBIENT 47
@@ -648,12 +656,8 @@ static int parse_fd(const char *s, const char *what) {
   return (int)v;
 }
 
-int main(int argc, char **argv) {
-  if (argc < 5 || strcmp(argv[3], "--") != 0) {
-    fail(EXIT_SETUP, "usage: syscage-exec CONFIG_FD STATUS_FD|- -- COMMAND [ARGS...] (run by `syscage run`, not by hand)");
-  }
-  int config_fd = parse_fd(argv[1], "CONFIG_FD");
-  status_fd = parse_fd(argv[2], "STATUS_FD");
+void helper_launch(int config_fd, int status, char **command) {
+  status_fd = status;
   if (status_fd >= 0 && fcntl(status_fd, F_SETFD, FD_CLOEXEC) != 0) {
     int bad = status_fd;
     status_fd = -1;
@@ -677,7 +681,16 @@ int main(int argc, char **argv) {
   load_filters(&c, record ? c.program_count - 1 : c.program_count);
   if (record) load_recording_program(&c, to_sup);
 
-  execvp(argv[4], argv + 4);
+  execvp(command[0], command);
   int e = errno;
-  fail(e == ENOENT || e == ENOTDIR ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE, "%s: %s", argv[4], strerror(e));
+  fail(e == ENOENT || e == ENOTDIR ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE, "%s: %s", command[0], strerror(e));
+}
+
+int main(int argc, char **argv) {
+  if (argc >= 2 && strcmp(argv[1], "--cached-run") == 0) return cached_run(argc - 2, argv + 2);
+  if (argc < 5 || strcmp(argv[3], "--") != 0) {
+    fail(EXIT_SETUP, "usage: syscage-exec CONFIG_FD STATUS_FD|- -- COMMAND [ARGS...] (run by `syscage run`, not by hand)");
+  }
+  int config_fd = parse_fd(argv[1], "CONFIG_FD");
+  helper_launch(config_fd, parse_fd(argv[2], "STATUS_FD"), argv + 4);
 }

@@ -14,7 +14,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const source = join(root, "native", "syscage-exec.c");
+const sources = ["syscage-exec.c", "cached-run.c"].map((f) => join(root, "native", f));
+const header = join(root, "native", "syscage-exec.h");
 const outDir = join(root, "native", "build");
 const out = join(outDir, "syscage-exec");
 const force = process.argv.includes("--force");
@@ -23,12 +24,12 @@ if (process.platform !== "linux") {
   console.log("syscage: skipping the native helper (Linux only); `syscage run` will not be available");
   process.exit(0);
 }
-if (!force && existsSync(out) && statSync(out).mtimeMs >= statSync(source).mtimeMs) process.exit(0);
+if (!force && existsSync(out) && [...sources, header].every((f) => statSync(out).mtimeMs >= statSync(f).mtimeMs)) process.exit(0);
 
 const cc = process.env.CC || "cc";
 mkdirSync(outDir, { recursive: true });
 const tmp = `${out}.tmp-${process.pid}`;
-const r = spawnSync(cc, ["-O2", "-Wall", "-Wextra", "-o", tmp, source], { stdio: ["ignore", "inherit", "inherit"] });
+const r = spawnSync(cc, ["-O2", "-Wall", "-Wextra", "-o", tmp, ...sources], { stdio: ["ignore", "inherit", "inherit"] });
 if (r.error !== undefined && r.error.code === "ENOENT") {
   console.log(`syscage: no C compiler (${cc}) found; the native helper of \`syscage run\` was not built.`);
   console.log("syscage: install one (e.g. apt-get install gcc libc6-dev) and run `npm run build:native`; everything else works without it.");

@@ -1,26 +1,32 @@
 /**
  * The launch cache of `syscage run` (docs/run.md): the launch description
  * planned for a set of policy options, stored under
- * `$XDG_CACHE_HOME/syscage/launch/<key>` (default `~/.cache/syscage/launch`),
+ * `$XDG_CACHE_HOME/syscage/launch/<name>` (default `~/.cache/syscage/launch`),
  * so that the next run with the same options skips loading, building and
- * compiling the policy (src/cli/fast-run.ts).
+ * compiling the policy. Two readers use it: src/cli/fast-run.ts in Node, and
+ * the native front door (native/syscage-exec.c, `--cached-run`, run by
+ * bin/syscage) before Node even starts. Both build the same key and check
+ * an entry the same way; the format is documented in docs/run.md and in
+ * the native source.
  *
- * The key covers everything the description depends on: syscage's build
- * (package.json and the size, mtime and inode of every module of the running
- * tree, and the JSON schemas), the policy options in order (not the command
- * and its arguments, which are not part of the description), the sha256 of
- * every file they name, the host's architecture and byte order (the default
- * ABIs), `uname -r` (profiles' minKernel default) and the effective uid.
+ * The key is a text that names everything the description depends on:
+ * syscage's build (`dist/build-id`, written by the build, or for a source
+ * tree the size, mtime and inode of every module and schema), the machine
+ * and `uname -r` (default ABIs, profiles' minKernel default), the effective
+ * uid, the policy options in order (not the command and its arguments), and
+ * the device, inode, size, mtime and ctime of every file they name. The
+ * entry stores the whole key and is used only when it matches exactly; the
+ * file name is a 64-bit FNV-1a hash of the key.
  *
  * Fail closed: an entry is used only when its directory and file belong to
- * the effective uid and nobody else can write them, its key and sha256
- * checksum match, and its description is well formed with at least one
- * program; anything else is a miss. This module loads only Node built-ins.
+ * the effective uid and nobody else can write them, its key and checksum
+ * match, and its description is well formed with at least one program;
+ * anything else is a miss. This module loads only Node built-ins.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
-import { endianness, homedir, release } from "node:os";
-import { dirname, extname, isAbsolute, join } from "node:path";
+import { endianness, homedir, machine, release } from "node:os";
+import { basename, dirname, extname, isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The tokens of `syscage run [policy options] [--] COMMAND [ARGS…]` the cache understands. */
@@ -36,6 +42,7 @@ export interface RunArgv {
 /** Where the entry for one set of options lives. */
 export interface LaunchCacheSlot {
   readonly run: RunArgv;
+  /** The key text (see the module doc). */
   readonly key: string;
   readonly dir: string;
   readonly path: string;
@@ -47,7 +54,10 @@ export interface LaunchCacheEntry {
   readonly warnings: readonly string[];
 }
 
-const FORMAT = "syscage-launch-cache/1";
+/** First line of every key: changes whenever the key or the entry format changes. */
+const FORMAT = "syscage-launch-cache/2";
+/** Entry version, after the magic "SCGC". */
+const VERSION = 2;
 const MAX_ENTRY = 8 * 1024 * 1024;
 
 /** Policy options with a value: true when the value is a file whose content matters. */
@@ -131,14 +141,52 @@ function sha256(data: string | Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
 }
 
+/**
+ * 64-bit FNV-1a of `bytes` as 16 hex digits: the entry's file name (of the
+ * key) and its checksum (of everything before it). Not a security measure —
+ * only the effective uid can write the cache — but it catches a torn or
+ * corrupted file, and native/syscage-exec.c computes the same.
+ */
+export function fnv1a64(bytes: Uint8Array): string {
+  // The 64-bit state as two 32-bit halves; the prime is 2^40 + 0x1b3.
+  let hi = 0xcbf29ce4;
+  let lo = 0x84222325;
+  for (let i = 0; i < bytes.length; i++) {
+    lo = (lo ^ bytes[i]!) >>> 0;
+    const low = lo * 0x1b3; // exact: below 2^41
+    hi = (Math.imul(hi, 0x1b3) + (lo << 8) + Math.floor(low / 0x100000000)) >>> 0;
+    lo = low >>> 0;
+  }
+  return hi.toString(16).padStart(8, "0") + lo.toString(16).padStart(8, "0");
+}
+
 let stamp: string | undefined;
 
-/** syscage's build: package.json, and the size, mtime and inode of every module of the running tree (dist/*.js or src/*.ts) and of the schemas. */
+/** The id in `<tree>/build-id`, unless it is missing or older than the CLI it describes (a later `tsc` alone). */
+function buildId(tree: string): string | undefined {
+  const id = join(tree, "build-id");
+  const cli = join(tree, "cli", `main${extname(fileURLToPath(import.meta.url))}`);
+  try {
+    if (statSync(id, { bigint: true }).mtimeNs < statSync(cli, { bigint: true }).mtimeNs) return undefined;
+    return readFileSync(id, "utf8").trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * syscage's build: the id in `<tree>/build-id` (the build writes it into
+ * dist/: a hash of every built module and schema; native/cached-run.c reads
+ * it too), else — running from the sources — package.json and the size,
+ * mtime and inode of every module and schema.
+ */
 function buildStamp(): string {
   if (stamp !== undefined) return stamp;
   const here = fileURLToPath(import.meta.url);
-  const ext = extname(here);
   const tree = dirname(dirname(here));
+  const id = buildId(tree);
+  if (id !== undefined) return (stamp = id);
+  const ext = extname(here);
   const root = dirname(tree);
   const parts = [sha256(readFileSync(join(root, "package.json")))];
   const files = readdirSync(tree, { recursive: true, encoding: "utf8" })
@@ -148,7 +196,7 @@ function buildStamp(): string {
     const s = statSync(f);
     parts.push(`${f} ${s.size} ${s.mtimeMs} ${s.ino}`);
   }
-  return (stamp = sha256(parts.join("\n")));
+  return (stamp = `source:${sha256(parts.join("\n"))}`);
 }
 
 function euid(): number {
@@ -157,17 +205,14 @@ function euid(): number {
 
 /** The cache key of `run`'s options: see the module doc. Throws when a named file cannot be read. */
 export function cacheKey(run: RunArgv): string {
-  const material = [
-    FORMAT,
-    buildStamp(),
-    process.arch,
-    endianness(),
-    release(),
-    euid(),
-    run.options,
-    run.files.map((f) => sha256(readFileSync(f))),
-  ];
-  return sha256(JSON.stringify(material));
+  const lines = [FORMAT, `build ${buildStamp()}`, `machine ${machine()}`, `release ${release()}`, `euid ${euid()}`];
+  for (const [name, value] of run.options) lines.push(`option ${name} ${Buffer.byteLength(value)}:${value}`);
+  for (const f of run.files) {
+    const s = statSync(f, { bigint: true });
+    if (!s.isFile()) throw new Error(`${f} is not a regular file`);
+    lines.push(`file ${s.dev} ${s.ino} ${s.size} ${s.mtimeNs} ${s.ctimeNs}`);
+  }
+  return lines.join("\n") + "\n";
 }
 
 function cacheDir(): string | undefined {
@@ -193,7 +238,7 @@ export function cacheSlot(run: RunArgv): LaunchCacheSlot | string {
   } catch (e) {
     return `cannot compute the key: ${e instanceof Error ? e.message : String(e)}`;
   }
-  return { run, key, dir, path: join(dir, key) };
+  return { run, key, dir, path: join(dir, fnv1a64(Buffer.from(key, "utf8"))) };
 }
 
 /** Why the directory `path` must not be trusted, or undefined: it must be a real directory of the effective uid that nobody else can write. */
@@ -205,9 +250,65 @@ function untrustedDir(path: string): string | undefined {
   return undefined;
 }
 
-/** The checksum stored in an entry: sha256 over the format, key, warnings and base64 description. */
-export function entryChecksum(key: string, warnings: readonly string[], description: string): string {
-  return sha256(`${FORMAT}\n${key}\n${JSON.stringify(warnings)}\n${description}`);
+/**
+ * An entry's bytes (host byte order): "SCGC", u32 version 2; u32 length and
+ * the key text; u32 length and the warnings, each ended by a newline; u32
+ * length and the launch description; the 64-bit FNV-1a of everything before
+ * it (8 bytes, the hex digits' value).
+ */
+export function encodeEntry(key: string, warnings: readonly string[], description: Uint8Array): Buffer {
+  const le = endianness() === "LE";
+  const keyBytes = Buffer.from(key, "utf8");
+  const warnBytes = Buffer.from(warnings.map((w) => `${w.replace(/\n/g, " ")}\n`).join(""), "utf8");
+  const body = Buffer.alloc(8 + 4 + keyBytes.length + 4 + warnBytes.length + 4 + description.length);
+  let o = 0;
+  const u32 = (v: number): void => {
+    if (le) body.writeUInt32LE(v, o);
+    else body.writeUInt32BE(v, o);
+    o += 4;
+  };
+  const bytes = (b: Uint8Array): void => {
+    body.set(b, o);
+    o += b.length;
+  };
+  body.write("SCGC", 0, "latin1");
+  o = 4;
+  u32(VERSION);
+  u32(keyBytes.length);
+  bytes(keyBytes);
+  u32(warnBytes.length);
+  bytes(warnBytes);
+  u32(description.length);
+  bytes(description);
+  const sum = Buffer.from(fnv1a64(body), "hex");
+  if (le) sum.reverse();
+  return Buffer.concat([body, sum]);
+}
+
+/** The parts of an entry's bytes, or why they are not an entry (structure and checksum only). */
+export function decodeEntry(bytes: Uint8Array): { key: string; warnings: string[]; description: Uint8Array } | string {
+  const le = endianness() === "LE";
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length < 8 + 12 + 8 || Buffer.from(bytes.subarray(0, 4)).toString("latin1") !== "SCGC" || view.getUint32(4, le) !== VERSION) return "malformed entry";
+  let o = 8;
+  const part = (): Uint8Array | undefined => {
+    if (bytes.length - 8 - o < 4) return undefined;
+    const n = view.getUint32(o, le);
+    if (bytes.length - 8 - o - 4 < n) return undefined;
+    const b = bytes.subarray(o + 4, o + 4 + n);
+    o += 4 + n;
+    return b;
+  };
+  const key = part();
+  const warn = part();
+  const description = part();
+  if (key === undefined || warn === undefined || description === undefined || o !== bytes.length - 8) return "malformed entry";
+  const sum = Buffer.from(bytes.subarray(o));
+  if (le) sum.reverse();
+  if (sum.toString("hex") !== fnv1a64(bytes.subarray(0, o))) return "checksum mismatch";
+  const text = Buffer.from(warn).toString("utf8");
+  if (text !== "" && !text.endsWith("\n")) return "malformed entry";
+  return { key: Buffer.from(key).toString("utf8"), warnings: text === "" ? [] : text.slice(0, -1).split("\n"), description };
 }
 
 /**
@@ -239,7 +340,7 @@ export function badDescription(bytes: Uint8Array): string | undefined {
 
 /** The entry of `slot` when it passes every check (see the module doc), else why not. */
 export function readEntry(slot: LaunchCacheSlot): LaunchCacheEntry | string {
-  let text: string;
+  let buf: Buffer;
   try {
     const bad = untrustedDir(dirname(slot.dir)) ?? untrustedDir(slot.dir);
     if (bad !== undefined) return bad;
@@ -250,14 +351,14 @@ export function readEntry(slot: LaunchCacheSlot): LaunchCacheEntry | string {
       if (s.uid !== euid()) return `owned by uid ${s.uid}, not ${euid()}`;
       if ((s.mode & 0o077) !== 0) return `mode ${(s.mode & 0o777).toString(8)}, not 600`;
       if (s.size > MAX_ENTRY) return "too large";
-      const buf = Buffer.alloc(s.size);
+      buf = Buffer.alloc(s.size);
       let n = 0;
       while (n < buf.length) {
         const r = readSync(fd, buf, n, buf.length - n, n);
         if (r === 0) break;
         n += r;
       }
-      text = buf.toString("utf8", 0, n);
+      buf = buf.subarray(0, n);
     } finally {
       closeSync(fd);
     }
@@ -265,31 +366,12 @@ export function readEntry(slot: LaunchCacheSlot): LaunchCacheEntry | string {
     const code = (e as NodeJS.ErrnoException).code;
     return code === "ENOENT" ? "no entry" : `cannot read the entry (${code ?? String(e)})`;
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    return "malformed entry";
-  }
-  if (raw === null || typeof raw !== "object") return "malformed entry";
-  const e = raw as Record<string, unknown>;
-  const warnings = e.warnings;
-  if (
-    e.format !== FORMAT ||
-    e.key !== slot.key ||
-    typeof e.description !== "string" ||
-    typeof e.sha256 !== "string" ||
-    !Array.isArray(warnings) ||
-    !warnings.every((w): w is string => typeof w === "string")
-  ) {
-    return "malformed entry";
-  }
-  if (entryChecksum(slot.key, warnings, e.description) !== e.sha256) return "checksum mismatch";
-  const description = Buffer.from(e.description, "base64");
-  if (description.toString("base64") !== e.description) return "malformed description";
-  const bad = badDescription(description);
+  const entry = decodeEntry(buf);
+  if (typeof entry === "string") return entry;
+  if (entry.key !== slot.key) return "key mismatch";
+  const bad = badDescription(entry.description);
   if (bad !== undefined) return `bad description: ${bad}`;
-  return { description: new Uint8Array(description.buffer, description.byteOffset, description.byteLength), warnings };
+  return { description: entry.description, warnings: entry.warnings };
 }
 
 /**
@@ -316,12 +398,10 @@ export function writeEntry(slot: LaunchCacheSlot, description: Uint8Array, warni
       cacheDebug(`not stored (${untrusted})`);
       return;
     }
-    const b64 = Buffer.from(description.buffer, description.byteOffset, description.byteLength).toString("base64");
-    const entry = JSON.stringify({ format: FORMAT, key: slot.key, warnings, description: b64, sha256: entryChecksum(slot.key, warnings, b64) });
-    tmp = join(slot.dir, `.${slot.key}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+    const data = encodeEntry(slot.key, warnings, description);
+    tmp = join(slot.dir, `.${basename(slot.path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
     const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
     try {
-      const data = Buffer.from(entry, "utf8");
       let n = 0;
       while (n < data.length) n += writeSync(fd, data, n, data.length - n);
     } finally {

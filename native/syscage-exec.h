@@ -1,0 +1,19 @@
+/* The two halves of the native helper (see syscage-exec.c and cached-run.c). */
+#ifndef SYSCAGE_EXEC_H
+#define SYSCAGE_EXEC_H
+
+/*
+ * Read the launch description from config_fd, apply it to this process and
+ * exec command[0] (found on PATH). Failures before exec write "125 REASON"
+ * (126/127 for exec) to status_fd (or stderr when it is -1) and exit.
+ */
+void helper_launch(int config_fd, int status_fd, char **command) __attribute__((noreturn));
+
+/*
+ * `syscage-exec --cached-run ROOT run [OPTIONS] [--] COMMAND [ARGS...]`
+ * (argv starts at ROOT): run COMMAND from the launch cache, or exec Node's
+ * CLI (ROOT/dist/cli/main.js) with `run ...` when the cache cannot be used.
+ */
+int cached_run(int argc, char **argv);
+
+#endif
