@@ -14,6 +14,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test, type TestContext } from "node:test";
 import { resolveSyscall } from "../src/abi/tables.js";
+import { Command } from "commander";
+import { POLICY_OPTIONS } from "../src/cli/policy-option-table.js";
+import { addPolicyOptions } from "../src/cli/policy-options.js";
 import { badDescription, decodeEntry, encodeEntry, fnv1a64 } from "../src/cli/run-cache.js";
 import { CLI_NODE_ARGS, spawnCli } from "./helpers/cli.js";
 import { ERRNO, NOBODY, NR, REPO, needRoot, setup } from "./helpers/run-probe.js";
@@ -310,6 +313,19 @@ describe("launch cache entries", () => {
     assert.equal(badDescription(noInsns), "program 1 has 0 instructions");
     assert.equal(badDescription(Buffer.concat([one, Buffer.alloc(1)])), "trailing bytes");
     assert.equal(badDescription(one.subarray(0, 20)), "too short");
+  });
+
+  test("one list of policy options: the commands register them all, and native/cached-run.c keys on the same ones", () => {
+    const cmd = addPolicyOptions(new Command());
+    assert.deepEqual(
+      cmd.options.map((o) => [o.long, o.required ? "value" : "flag"]).sort(),
+      POLICY_OPTIONS.map((o) => [`--${o.name}`, o.kind === "flag" ? "flag" : "value"]).sort(),
+    );
+    const source = readFileSync(join(REPO, "native", "cached-run.c"), "utf8");
+    const native = [...source.matchAll(/\{"(--[a-z-]+)", ([01])\}/g)].map((m) => [m[1], m[2] === "1"]).sort();
+    const expected = [...POLICY_OPTIONS.filter((o) => o.kind !== "flag").map((o) => [`--${o.name}`, o.file]), ["--add-filter", true]].sort();
+    assert.deepEqual(native, expected);
+    for (const o of POLICY_OPTIONS.filter((o) => o.kind === "flag")) assert.ok(source.includes(`strcmp(name, "--${o.name}") == 0`), o.name);
   });
 
   test("fnv1a64: the published FNV-1a 64 vectors (native/cached-run.c computes the same)", () => {

@@ -21,13 +21,15 @@
  * Fail closed: an entry is used only when its directory and file belong to
  * the effective uid and nobody else can write them, its key and checksum
  * match, and its description is well formed with at least one program;
- * anything else is a miss. This module loads only Node built-ins.
+ * anything else is a miss. This module loads only Node built-ins (and the
+ * option table).
  */
 import { createHash, randomBytes } from "node:crypto";
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { endianness, homedir, machine, release } from "node:os";
 import { basename, dirname, extname, isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { POLICY_OPTIONS } from "./policy-option-table.js";
 
 /** The tokens of `syscage run [policy options] [--] COMMAND [ARGS…]` the cache understands. */
 export interface RunArgv {
@@ -60,23 +62,11 @@ const FORMAT = "syscage-launch-cache/2";
 const VERSION = 2;
 const MAX_ENTRY = 8 * 1024 * 1024;
 
-/** Policy options with a value: true when the value is a file whose content matters. */
-const VALUE_OPTIONS: ReadonlyMap<string, boolean> = new Map([
-  ["--policy", true],
-  ["--system-call-filter", false],
-  ["--capability", false],
-  ["--drop-capability", false],
-  ["--settings", true],
-  ["--property", false],
-  ["--unit", true],
-  ["--arch", false],
-  ["--profile", true],
-  ["--kernel", false],
-  ["--host-arch", false],
-  ["--argument-width", false],
-  ["--add-filter", true],
-]);
-const FLAG_OPTIONS: ReadonlySet<string> = new Set(["--private-network"]);
+/** Policy options with a value: true when the value is a file the policy is read from (native/cached-run.c has the same list). */
+const VALUE_OPTIONS: ReadonlyMap<string, boolean> = new Map(POLICY_OPTIONS.filter((o) => o.kind !== "flag").map((o) => [`--${o.name}`, o.file]));
+const FLAG_OPTIONS: ReadonlySet<string> = new Set(POLICY_OPTIONS.filter((o) => o.kind === "flag").map((o) => `--${o.name}`));
+/** The options `run` adds to the policy options. */
+const RUN_VALUE_OPTIONS: ReadonlyMap<string, boolean> = new Map([["--add-filter", true]]);
 
 /** SYSCAGE_NO_CACHE=1 (any value but "" and "0") turns the cache off. */
 export function cacheDisabled(): boolean {
@@ -121,7 +111,7 @@ export function parseRunArgv(argv: readonly string[]): RunArgv | string {
       options.push([name, ""]);
       continue;
     }
-    const isFile = VALUE_OPTIONS.get(name);
+    const isFile = VALUE_OPTIONS.get(name) ?? RUN_VALUE_OPTIONS.get(name);
     if (isFile === undefined) return `option ${name}`;
     let value = inline;
     if (value === undefined) {

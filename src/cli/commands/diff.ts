@@ -22,24 +22,25 @@ import { assertValid } from "../../bpf/verify.js";
 import { SyscageError } from "../../errors.js";
 import { formatArg } from "../../analyze/explain.js";
 import { formatTable, printJson } from "../output.js";
+import { POLICY_OPTIONS, type PolicyOptionName } from "../policy-option-table.js";
 import { loadPolicy, parsePolicyArch, type PolicyOptionValues } from "../policy-options.js";
 
-/** The policy options a side can take, as `--a-NAME` / `--b-NAME`: [flag name, attribute, takes a value, repeatable]. */
-const SIDE_OPTIONS: readonly (readonly [string, keyof PolicyOptionValues, "value" | "list" | "flag", string])[] = [
-  ["policy", "policy", "value", "syscage policy file (JSON)"],
-  ["profile", "profile", "value", "container seccomp profile (OCI/Docker/Podman)"],
-  ["system-call-filter", "systemCallFilter", "list", "nspawn --system-call-filter (repeatable)"],
-  ["capability", "capability", "list", "nspawn / profile: capabilities to add (repeatable)"],
-  ["drop-capability", "dropCapability", "list", "nspawn / profile: capabilities to drop (repeatable)"],
-  ["private-network", "privateNetwork", "flag", "nspawn --private-network"],
-  ["settings", "settings", "value", "nspawn .nspawn settings file"],
-  ["property", "property", "list", "unit property KEY=VALUE, as -p (repeatable)"],
-  ["unit", "unit", "value", "unit file"],
-  ["arch", "arch", "value", "ABIs of this side (overrides --arch)"],
-  ["kernel", "kernel", "value", "profile: host kernel for minKernel"],
-  ["host-arch", "hostArch", "value", "profile: host architecture"],
-  ["argument-width", "argumentWidth", "value", "kernel or u64: how conditions read an argument (overrides the policy's)"],
-];
+/** Help for each policy option as `--a-NAME` / `--b-NAME` (every option of POLICY_OPTIONS has one). */
+const SIDE_HELP: Readonly<Record<PolicyOptionName, string>> = {
+  policy: "syscage policy file (JSON)",
+  profile: "container seccomp profile (OCI/Docker/Podman)",
+  "system-call-filter": "nspawn --system-call-filter (repeatable)",
+  capability: "nspawn / profile: capabilities to add (repeatable)",
+  "drop-capability": "nspawn / profile: capabilities to drop (repeatable)",
+  "private-network": "nspawn --private-network",
+  settings: "nspawn .nspawn settings file",
+  property: "unit property KEY=VALUE, as -p (repeatable)",
+  unit: "unit file",
+  arch: "ABIs of this side (overrides --arch)",
+  kernel: "profile: host kernel for minKernel",
+  "host-arch": "profile: host architecture",
+  "argument-width": "kernel or u64: how conditions read an argument (overrides the policy's)",
+};
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
@@ -53,11 +54,11 @@ type DiffOpts = Record<string, unknown> & { arch?: string; json?: boolean };
 function sideOptions(opts: DiffOpts, side: "a" | "b"): { values: PolicyOptionValues; given: string[] } {
   const values: Record<string, unknown> = {};
   const given: string[] = [];
-  for (const [flag, attr] of SIDE_OPTIONS) {
-    const v = opts[camel(`${side}-${flag}`)];
+  for (const { name, attr } of POLICY_OPTIONS) {
+    const v = opts[camel(`${side}-${name}`)];
     if (v === undefined) continue;
     values[attr] = v;
-    given.push(`--${side}-${flag}`);
+    given.push(`--${side}-${name}`);
   }
   return { values: values as PolicyOptionValues, given };
 }
@@ -249,9 +250,9 @@ export function register(program: Command): void {
       throw err.exitCode === 0 ? err : new CommanderError(2, err.code, err.message);
     });
   for (const side of ["a", "b"] as const) {
-    for (const [flag, , kind, help] of SIDE_OPTIONS) {
-      const text = `--${side}-${flag}${kind === "flag" ? "" : ` <${kind === "list" ? "list" : "value"}>`}`;
-      const h = `side ${side.toUpperCase()}: ${help}`;
+    for (const { name, kind } of POLICY_OPTIONS) {
+      const text = `--${side}-${name}${kind === "flag" ? "" : ` <${kind === "list" ? "list" : "value"}>`}`;
+      const h = `side ${side.toUpperCase()}: ${SIDE_HELP[name]}`;
       if (kind === "list") cmd.option(text, h, collect);
       else cmd.option(text, h);
     }
