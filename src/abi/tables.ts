@@ -21,10 +21,19 @@ export interface SyscallEntry {
 /** Kernel version the tables come from (e.g. "7.3-rc7"). */
 export const TABLES_KERNEL_VERSION: string = GENERATED_KERNEL_VERSION;
 
+/** A range of consecutive syscall numbers that all exist on an ABI. */
+export interface SyscallRun {
+  readonly lo: number;
+  readonly hi: number;
+}
+
 interface AbiIndex {
   readonly entries: readonly SyscallEntry[];
   readonly byName: ReadonlyMap<string, number>;
   readonly byNr: ReadonlyMap<number, string>;
+  /** Index in `entries` of each name. */
+  readonly position: ReadonlyMap<string, number>;
+  readonly runs: readonly SyscallRun[];
 }
 
 const indexes = new Map<AbiName, AbiIndex>();
@@ -39,10 +48,21 @@ function index(abi: AbiName): AbiIndex {
       return s === undefined ? { name, nr: n + offset } : { name, nr: n + offset, since: s };
     });
     entries.sort((a, b) => a.nr - b.nr || (a.name < b.name ? -1 : 1));
+    const runs: SyscallRun[] = [];
+    for (let i = 0, start = 0; i < entries.length; i++) {
+      const nr = entries[i]!.nr;
+      const next = entries[i + 1]?.nr;
+      if (next === nr) throw new Error(`syscall tables: ${abi} has two syscalls numbered ${nr}`);
+      if (next === nr + 1) continue;
+      runs.push(Object.freeze({ lo: entries[start]!.nr, hi: nr }));
+      start = i + 1;
+    }
     ix = {
       entries: Object.freeze(entries.map((e) => Object.freeze(e))),
       byName: new Map(entries.map((e) => [e.name, e.nr])),
       byNr: new Map(entries.map((e) => [e.nr, e.name])),
+      position: new Map(entries.map((e, i) => [e.name, i])),
+      runs: Object.freeze(runs),
     };
     indexes.set(abi, ix);
   }
@@ -52,6 +72,16 @@ function index(abi: AbiName): AbiIndex {
 /** Every syscall of `abi`, sorted by number. */
 export function syscallTable(abi: AbiName): readonly SyscallEntry[] {
   return index(abi).entries;
+}
+
+/** The index in {@link syscallTable}(abi) of each syscall name of `abi`. */
+export function syscallPositions(abi: AbiName): ReadonlyMap<string, number> {
+  return index(abi).position;
+}
+
+/** The numbers of `abi`'s syscalls as maximal runs of consecutive numbers, ascending (numbers are unique). */
+export function syscallRuns(abi: AbiName): readonly SyscallRun[] {
+  return index(abi).runs;
 }
 
 /** The number (as seen in `seccomp_data.nr`) of `name` on `abi`, or undefined. */
@@ -70,7 +100,8 @@ let allNames: ReadonlySet<string> | undefined;
 export function knownSyscallNames(): ReadonlySet<string> {
   if (allNames === undefined) {
     const s = new Set<string>();
-    for (const abi of ABI_NAMES) for (const e of syscallTable(abi)) s.add(e.name);
+    // From the generated tables directly: building every ABI's index is much slower.
+    for (const abi of ABI_NAMES) for (const name of Object.keys(SYSCALL_NUMBERS[abi])) s.add(name);
     allNames = s;
   }
   return allNames;

@@ -36,24 +36,38 @@ export interface TestNode {
 
 export type Node = RetNode | TestNode;
 
-/** The value A holds after a node's test: the word and the mask applied. */
-export interface AState {
-  readonly word: number;
-  readonly mask: number | null;
+function sameTest(n: TestNode, word: number, mask: number | null, op: JumpOp, k: number, t: Node, f: Node): boolean {
+  return n.t === t && n.f === f && n.word === word && n.mask === mask && n.op === op && n.k === k;
 }
 
 /** Builds nodes, sharing identical ones. */
 export class Dag {
-  private readonly byKey = new Map<string, Node>();
+  /** `ret` leaves by value. */
+  private readonly rets = new Map<number, RetNode>();
+  /**
+   * Tests by a number made from their branches' ids (a small integer while
+   * ids are below 2^15); the few tests that share one are told apart by
+   * comparing them.
+   */
+  private readonly tests = new Map<number, TestNode | TestNode[]>();
   private nextId = 0;
+
+  /** How many nodes there are: every node's id is below it. */
+  get size(): number {
+    return this.nextId;
+  }
+
+  /** The `ret #k` leaf, if there is one already. */
+  findRet(k: number): RetNode | undefined {
+    return this.rets.get(k >>> 0);
+  }
 
   /** A `ret #k` leaf. */
   ret(k: number, origin: NodeOrigin): RetNode {
-    const key = `r${k >>> 0}`;
-    const found = this.byKey.get(key);
-    if (found !== undefined) return found as RetNode;
+    const found = this.rets.get(k >>> 0);
+    if (found !== undefined) return found;
     const n: RetNode = { kind: "ret", id: this.nextId++, k: k >>> 0, origin };
-    this.byKey.set(key, n);
+    this.rets.set(n.k, n);
     return n;
   }
 
@@ -61,11 +75,20 @@ export class Dag {
   test(word: number, mask: number | null, op: JumpOp, k: number, t: Node, f: Node, origin: NodeOrigin): Node {
     if (t === f) return t;
     const m = mask === null || mask >>> 0 === 0xffffffff ? null : mask >>> 0;
-    const key = `t${word}:${m ?? ""}:${op}:${k >>> 0}:${t.id}:${f.id}`;
-    const found = this.byKey.get(key);
-    if (found !== undefined) return found;
-    const n: TestNode = { kind: "test", id: this.nextId++, word, mask: m, op, k: k >>> 0, t, f, origin };
-    this.byKey.set(key, n);
+    const u = k >>> 0;
+    const pair = t.id * 0x8000 + f.id;
+    const found = this.tests.get(pair);
+    if (found !== undefined) {
+      if (!Array.isArray(found)) {
+        if (sameTest(found, word, m, op, u, t, f)) return found;
+      } else {
+        for (const x of found) if (sameTest(x, word, m, op, u, t, f)) return x;
+      }
+    }
+    const n: TestNode = { kind: "test", id: this.nextId++, word, mask: m, op, k: u, t, f, origin };
+    if (found === undefined) this.tests.set(pair, n);
+    else if (Array.isArray(found)) found.push(n);
+    else this.tests.set(pair, [found, n]);
     return n;
   }
 }

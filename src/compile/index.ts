@@ -8,14 +8,14 @@
  * test them, so every unconditionally allowed syscall stays cacheable by the
  * kernel (Linux ≥ 5.11).
  */
-import { argType } from "../abi/argtypes.js";
+import { argType, type ArgWidth } from "../abi/argtypes.js";
 import { getAbi, type AbiName } from "../abi/arch.js";
 import { syscallNumber } from "../abi/tables.js";
 import { BPF_MAXINSNS, type Insn } from "../bpf/insn.js";
 import { assertValid } from "../bpf/verify.js";
 import { SyscageError } from "../errors.js";
 import { actionRet, conditionWidth } from "../policy/evaluate.js";
-import { formatPolicyAction, ruleAbis, type FilterFlag, type Policy } from "../policy/model.js";
+import { formatPolicyAction, type FilterFlag, type Policy } from "../policy/model.js";
 import { Dag, type Node } from "./dag.js";
 import { ARCH_OFFSET, dispatchNode, layout } from "./emit.js";
 import { buildSections, type ArchSection } from "./table.js";
@@ -45,6 +45,11 @@ export interface CompiledProgram {
   readonly sections: readonly ArchSection[];
 }
 
+/** 2^w: the u64 constants below it are w-bit values zero-extended. */
+const ZERO_EXTENDED: Readonly<Record<Exclude<ArgWidth, 64>, bigint>> = { 8: 1n << 8n, 16: 1n << 16n, 32: 1n << 32n };
+/** 2^64 - 2^w: the u64 constants from it on are w-bit values sign-extended. */
+const SIGN_EXTENDED: Readonly<Record<Exclude<ArgWidth, 64>, bigint>> = { 8: (1n << 64n) - (1n << 8n), 16: (1n << 64n) - (1n << 16n), 32: (1n << 64n) - (1n << 32n) };
+
 function hasSyscall(abi: AbiName, name: string): boolean {
   return syscallNumber(abi, name) !== undefined;
 }
@@ -53,7 +58,7 @@ function hasSyscall(abi: AbiName, name: string): boolean {
 function policyWarnings(policy: Policy, abis: readonly AbiName[]): string[] {
   const out: string[] = [];
   policy.rules.forEach((r) => {
-    if (ruleAbis(r, { ...policy, abis }).length === 0) {
+    if (!abis.some((a) => hasSyscall(a, r.syscall))) {
       out.push(`${r.origin}: syscall "${r.syscall}" does not exist on ${abis.join(", ")}; the rule has no effect`);
     }
     for (const c of r.conditions) {
@@ -61,18 +66,17 @@ function policyWarnings(policy: Policy, abis: readonly AbiName[]): string[] {
         out.push(`${r.origin}: MASKED_EQ value 0x${c.value.toString(16)} has bits outside mask 0x${(c.mask ?? 0n).toString(16)}; the condition never holds`);
       }
       // A constant the compared width cannot hold (neither zero- nor sign-extended) is truncated.
-      const byWidth = new Map<number, string[]>();
+      let byWidth: Map<number, string[]> | undefined;
       for (const a of abis) {
         if (!hasSyscall(a, r.syscall)) continue;
         const w = conditionWidth(policy, a, r.syscall, c.arg);
-        if (w === 64) continue;
-        const hi = c.value >> BigInt(w);
-        if (hi === 0n || hi === (1n << BigInt(64 - w)) - 1n) continue;
+        if (w === 64 || c.value < ZERO_EXTENDED[w] || c.value >= SIGN_EXTENDED[w]) continue;
         const t = policy.argumentWidth === "u64" ? undefined : argType(a, r.syscall, c.arg);
         const label = t === undefined ? a : `${a} (${t.name} is ${t.type})`;
+        byWidth ??= new Map();
         byWidth.set(w, [...(byWidth.get(w) ?? []), label]);
       }
-      for (const [w, where] of byWidth) {
+      for (const [w, where] of byWidth ?? []) {
         out.push(`${r.origin}: arg${c.arg} constant 0x${c.value.toString(16)} does not fit in ${w} bits; on ${where.join(", ")} only its low ${w} bits are compared`);
       }
     }
@@ -97,7 +101,7 @@ export function compile(policy: Policy, opts: CompileOptions = {}): CompiledProg
     const dispatch = dispatchNode(dag, s.segments, { note: `dispatch ${names}: syscall number`, rules: [] });
     root = dag.test(ARCH_OFFSET, null, "jeq", s.auditArch, dispatch, root, { note: `arch gate: ${names} (${getAbi(s.abis[0]!).auditArchName})`, rules: [] });
   }
-  const { insns, origins } = layout(root);
+  const { insns, origins } = layout(root, dag.size);
   if (insns.length > BPF_MAXINSNS) {
     throw new SyscageError(
       "PROGRAM_TOO_LARGE",

@@ -4,8 +4,8 @@
  * then the whole 32-bit `nr` space of each AUDIT_ARCH value cut into ranges
  * whose numbers share one decision.
  */
-import { getAbi, X32_SYSCALL_BIT, type AbiName } from "../abi/arch.js";
-import { syscallTable } from "../abi/tables.js";
+import { getAbi, X32_SYSCALL_BIT, type AbiName, type Endian } from "../abi/arch.js";
+import { syscallPositions, syscallRuns, syscallTable } from "../abi/tables.js";
 import { actionRet, conditionWidth } from "../policy/evaluate.js";
 import { ACTION_RANK, formatPolicyAction, type Action, type Policy, type Rule } from "../policy/model.js";
 import { conditionNode } from "./conditions.js";
@@ -38,8 +38,22 @@ export interface ArchSection {
   readonly decisions: readonly SyscallDecision[];
 }
 
-function retFor(dag: Dag, action: Action, abi: AbiName, note: string, rules: readonly number[]): Node {
-  return dag.ret(actionRet(action, abi), { note: `${formatPolicyAction(action)}: ${note}`, rules });
+/**
+ * The `ret` of `action` on `abi`, from `rule` (an index, or null for the
+ * policy's own actions). Its note, "ACTION: [name: ]origin", is only built
+ * when the DAG has no `ret` with that value yet (the first origin stays).
+ */
+function retFor(dag: Dag, action: Action, abi: AbiName, name: string | null, origin: string, rule: number | null): Node {
+  const k = actionRet(action, abi);
+  return dag.findRet(k) ?? dag.ret(k, { note: `${formatPolicyAction(action)}: ${name === null ? origin : `${name}: ${origin}`}`, rules: rule === null ? [] : [rule] });
+}
+
+/** The default decision of one ABI, made on first use (its note names the syscall that first needed it). */
+type DefaultNode = (name: string) => Node;
+
+function defaultNodeOf(dag: Dag, policy: Policy, abi: AbiName): DefaultNode {
+  let node: Node | undefined;
+  return (name) => (node ??= retFor(dag, policy.default.action, abi, name, policy.default.origin, null));
 }
 
 /**
@@ -47,43 +61,112 @@ function retFor(dag: Dag, action: Action, abi: AbiName, note: string, rules: rea
  * restrictive first, then policy order), each a chain of condition tests
  * leading to its `ret`, falling through to the next rule, then the default.
  */
-function syscallNode(dag: Dag, policy: Policy, abi: AbiName, name: string, ruleIdx: readonly number[]): Node {
-  const a = getAbi(abi);
-  const ordered = [...ruleIdx].sort((x, y) => ACTION_RANK[policy.rules[x]!.action.kind] - ACTION_RANK[policy.rules[y]!.action.kind] || x - y);
-  // An unconditional rule decides everything that reaches it.
-  const cut = ordered.findIndex((i) => policy.rules[i]!.conditions.length === 0);
-  const live = cut === -1 ? ordered : ordered.slice(0, cut + 1);
-  let node: Node =
-    cut === -1
-      ? retFor(dag, policy.default.action, abi, `${name}: ${policy.default.origin}`, [])
-      : retFor(dag, policy.rules[live[live.length - 1]!]!.action, abi, `${name}: ${policy.rules[live[live.length - 1]!]!.origin}`, [live[live.length - 1]!]);
-  for (let j = (cut === -1 ? live.length : live.length - 1) - 1; j >= 0; j--) {
-    const i = live[j]!;
-    const rule: Rule = policy.rules[i]!;
+function syscallNode(dag: Dag, policy: Policy, abi: AbiName, endian: Endian, name: string, ruleIdx: readonly number[], defaultNode: DefaultNode): Node {
+  const rules = policy.rules;
+  const ordered = ruleIdx.length === 1 ? ruleIdx : [...ruleIdx].sort((x, y) => ACTION_RANK[rules[x]!.action.kind] - ACTION_RANK[rules[y]!.action.kind] || x - y);
+  // An unconditional rule decides everything that reaches it: rules after it are dead.
+  let end = 0;
+  while (end < ordered.length && rules[ordered[end]!]!.conditions.length > 0) end++;
+  let node: Node;
+  if (end === ordered.length) node = defaultNode(name);
+  else {
+    const last = ordered[end]!;
+    node = retFor(dag, rules[last]!.action, abi, name, rules[last]!.origin, last);
+  }
+  for (let j = end - 1; j >= 0; j--) {
+    const i = ordered[j]!;
+    const rule: Rule = rules[i]!;
     const origin = { note: `${name}: ${rule.origin}`, rules: [i] };
-    let chain: Node = retFor(dag, rule.action, abi, `${name}: ${rule.origin}`, [i]);
+    let chain: Node = retFor(dag, rule.action, abi, name, rule.origin, i);
     for (let c = rule.conditions.length - 1; c >= 0; c--) {
       const cond = rule.conditions[c]!;
-      chain = conditionNode(dag, cond, conditionWidth(policy, abi, name, cond.arg), a.endian, chain, node, origin);
+      chain = conditionNode(dag, cond, conditionWidth(policy, abi, name, cond.arg), endian, chain, node, origin);
     }
     node = chain;
   }
   return node;
 }
 
-/** Decisions for every syscall of `abi`'s table. */
-export function abiDecisions(dag: Dag, policy: Policy, abi: AbiName): SyscallDecision[] {
+/** Policy rule indexes by syscall name, in policy order. */
+function rulesByName(policy: Policy): Map<string, number[]> {
   const byName = new Map<string, number[]>();
   policy.rules.forEach((r, i) => {
     const list = byName.get(r.syscall);
     if (list === undefined) byName.set(r.syscall, [i]);
     else list.push(i);
   });
-  return syscallTable(abi).map((e) => {
-    const rules = byName.get(e.name) ?? [];
-    const node = rules.length === 0 ? retFor(dag, policy.default.action, abi, `${e.name}: ${policy.default.origin}`, []) : syscallNode(dag, policy, abi, e.name, rules);
-    return { abi, name: e.name, nr: e.nr, node, rules };
+  return byName;
+}
+
+/**
+ * The decisions of one ABI, sparse: the table positions of the syscalls that
+ * have rules (ascending), their nodes and rule indexes, and the node of every
+ * other syscall (undefined when all have rules).
+ */
+interface AbiDecisions {
+  readonly abi: AbiName;
+  readonly positions: Int32Array;
+  readonly nodes: readonly Node[];
+  readonly rules: readonly (readonly number[])[];
+  readonly plain: Node | undefined;
+}
+
+const NO_RULES: readonly number[] = Object.freeze([]);
+
+/**
+ * Decisions for every syscall of `abi`'s table. Nodes are made in table
+ * order (which fixes each `ret`'s note and every node's id), but only for the
+ * syscalls that have rules and for the first that has none: every other one
+ * gets that same default node.
+ */
+function abiDecisions(dag: Dag, policy: Policy, abi: AbiName, byName: ReadonlyMap<string, readonly number[]>): AbiDecisions {
+  const table = syscallTable(abi);
+  const positionOf = syscallPositions(abi);
+  const rulesAt = new Array<readonly number[] | undefined>(table.length);
+  let count = 0;
+  byName.forEach((idx, name) => {
+    const p = positionOf.get(name);
+    if (p === undefined) return;
+    rulesAt[p] = idx;
+    count++;
   });
+  const positions = new Int32Array(count);
+  for (let p = 0, q = 0; q < count; p++) if (rulesAt[p] !== undefined) positions[q++] = p;
+  // The first syscall without rules.
+  let firstPlain = 0;
+  while (firstPlain < count && positions[firstPlain] === firstPlain) firstPlain++;
+  const defaultNode = defaultNodeOf(dag, policy, abi);
+  const endian = getAbi(abi).endian;
+  const nodes: Node[] = [];
+  const rules: (readonly number[])[] = [];
+  for (const p of positions) {
+    if (firstPlain < p) defaultNode(table[firstPlain]!.name);
+    const ruleIdx = rulesAt[p]!;
+    nodes.push(syscallNode(dag, policy, abi, endian, table[p]!.name, ruleIdx, defaultNode));
+    rules.push(ruleIdx);
+  }
+  const plain = firstPlain < table.length ? defaultNode(table[firstPlain]!.name) : undefined;
+  return { abi, positions, nodes, rules, plain };
+}
+
+/** An ABI's decisions, for the part [lo, hi] of the nr space that it owns in a section. */
+interface RegionDecisions {
+  readonly d: AbiDecisions;
+  readonly lo: number;
+  readonly hi: number;
+}
+
+/** The decision of every syscall of `d`'s ABI numbered within [lo, hi], in number order. */
+function listDecisions({ d, lo, hi }: RegionDecisions): SyscallDecision[] {
+  const out: SyscallDecision[] = [];
+  const { abi, positions, nodes, rules, plain } = d;
+  let q = 0;
+  syscallTable(abi).forEach((e, p) => {
+    const ruled = q < positions.length && positions[q] === p;
+    if (e.nr >= lo && e.nr <= hi) out.push({ abi, name: e.name, nr: e.nr, node: ruled ? nodes[q]! : plain!, rules: ruled ? rules[q]! : NO_RULES });
+    if (ruled) q++;
+  });
+  return out;
 }
 
 /** Which configured ABI owns each part of the nr space of one AUDIT_ARCH value. */
@@ -100,7 +183,13 @@ function regions(abis: readonly AbiName[]): { lo: number; hi: number; abi: AbiNa
   return [{ lo: 0, hi: top, abi: abis[0]! }];
 }
 
-/** Build the sections, one per distinct AUDIT_ARCH, in the policy's ABI order. */
+/**
+ * Build the sections, one per distinct AUDIT_ARCH, in the policy's ABI order.
+ * Each region's nr space is cut at the syscalls that have rules; between
+ * them, the table's runs of consecutive numbers get the default node and the
+ * gaps the unknown one (neighbouring ranges with one node merge). A section's
+ * `decisions` list is only made when read.
+ */
 export function buildSections(dag: Dag, policy: Policy, abis: readonly AbiName[], badArch: Node): ArchSection[] {
   const order: number[] = [];
   const byArch = new Map<number, AbiName[]>();
@@ -112,32 +201,73 @@ export function buildSections(dag: Dag, policy: Policy, abis: readonly AbiName[]
     }
     byArch.get(arch)!.push(abi);
   }
-  return order.map((auditArch) => {
+  const byName = rulesByName(policy);
+  /** Each ABI's decisions, made once (a second region of the ABI would only find the same nodes). */
+  const decided = new Map<AbiName, AbiDecisions>();
+  return order.map((auditArch): ArchSection => {
     const sectionAbis = byArch.get(auditArch)!;
-    const decisions: SyscallDecision[] = [];
-    const segs: Segment[] = [];
-    const push = (lo: number, hi: number, node: Node, weight = 0) => {
+    const parts: RegionDecisions[] = [];
+    const segs: { lo: number; hi: number; node: Node; weight: number }[] = [];
+    const push = (lo: number, hi: number, node: Node, weight: number) => {
       const last = segs[segs.length - 1];
-      if (last !== undefined && last.node === node && last.hi + 1 === lo) segs[segs.length - 1] = { lo: last.lo, hi, node, weight: last.weight + weight };
-      else segs.push({ lo, hi, node, weight });
+      if (last !== undefined && last.node === node && last.hi + 1 === lo) {
+        last.hi = hi;
+        last.weight += weight;
+      } else segs.push({ lo, hi, node, weight });
     };
     for (const region of regions(sectionAbis)) {
       if (region.abi === null) {
-        push(region.lo, region.hi, badArch);
+        push(region.lo, region.hi, badArch, 0);
         continue;
       }
       const abi = region.abi;
-      const unknown = retFor(dag, policy.unknown.action, abi, policy.unknown.origin, []);
-      const ds = abiDecisions(dag, policy, abi).filter((d) => d.nr >= region.lo && d.nr <= region.hi);
-      decisions.push(...ds);
-      let next = region.lo;
-      for (const d of ds) {
-        if (d.nr > next) push(next, d.nr - 1, unknown);
-        push(d.nr, d.nr, d.node, 1);
-        next = d.nr + 1;
+      const unknown = retFor(dag, policy.unknown.action, abi, null, policy.unknown.origin, null);
+      let d = decided.get(abi);
+      if (d === undefined) {
+        d = abiDecisions(dag, policy, abi, byName);
+        decided.set(abi, d);
       }
-      if (next <= region.hi) push(next, region.hi, unknown);
+      parts.push({ d, lo: region.lo, hi: region.hi });
+      const { positions, nodes, plain } = d;
+      const table = syscallTable(abi);
+      const runs = syscallRuns(abi);
+      let run = 0;
+      /** [lo, hi] holds no syscall with rules: runs of the table get `plain`, gaps `unknown`. */
+      const background = (lo: number, hi: number): void => {
+        let next = lo;
+        while (run < runs.length && runs[run]!.hi < lo) run++;
+        for (let r = run; r < runs.length && runs[r]!.lo <= hi; r++) {
+          const from = Math.max(runs[r]!.lo, next);
+          const to = Math.min(runs[r]!.hi, hi);
+          if (from > next) push(next, from - 1, unknown, 0);
+          push(from, to, plain!, to - from + 1);
+          next = to + 1;
+        }
+        if (next <= hi) push(next, hi, unknown, 0);
+      };
+      let next = region.lo;
+      for (let q = 0; q < positions.length; q++) {
+        const nr = table[positions[q]!]!.nr;
+        if (nr < region.lo || nr > region.hi) continue;
+        if (nr > next) background(next, nr - 1);
+        push(nr, nr, nodes[q]!, 1);
+        next = nr + 1;
+      }
+      if (next <= region.hi) background(next, region.hi);
     }
-    return { auditArch, abis: sectionAbis, segments: segs, decisions };
+    return section(auditArch, sectionAbis, segs, parts);
   });
+}
+
+/** A section whose `decisions` list is made from `parts` when first read. */
+function section(auditArch: number, abis: readonly AbiName[], segments: readonly Segment[], parts: readonly RegionDecisions[]): ArchSection {
+  let decisions: SyscallDecision[] | undefined;
+  return {
+    auditArch,
+    abis,
+    segments,
+    get decisions(): SyscallDecision[] {
+      return (decisions ??= parts.flatMap(listDecisions));
+    },
+  };
 }
