@@ -39,7 +39,7 @@ import { getAbi, syscallName, syscallNumber, syscallTable, knownSyscallNames, AB
 import { actionPrecedence, decodeProgram, formatAction, interpret, verify, type Insn } from "../src/bpf/index.js";
 import { compile } from "../src/compile/index.js";
 import { definePolicy, type Policy, type PolicyInput } from "../src/policy/model.js";
-import { actionRet, conditionHolds, decide, type CallData } from "../src/policy/evaluate.js";
+import { actionRet, conditionHolds, decide, rulesFor, type CallData } from "../src/policy/evaluate.js";
 import { needOracle, sharedDataDir } from "./helpers/oracles.js";
 import { MULTIPLEXED_NAMES, libseccompBuild, libseccompResolve, type LsArch, type LsResult } from "./helpers/libseccomp.js";
 import {
@@ -63,8 +63,6 @@ import {
 
 const X32_BIT = 0x40000000;
 const LO = 0xffffffffn;
-const SOCKETCALL_X86 = syscallNumber("x86", "socketcall")!;
-const IPC_X86 = syscallNumber("x86", "ipc")!;
 
 type Category = "libseccomp-flaw" | "narrow-high-bits" | "x32-high-word" | "overlap-restrictive" | "overlap-tie";
 
@@ -91,16 +89,16 @@ function matching(p: Policy, abi: AbiName, nr: number, args: readonly bigint[], 
   const name = syscallName(abi, nr >>> 0);
   if (name === undefined) return [];
   const out: number[] = [];
-  p.rules.forEach((r, i) => {
-    if (r.syscall === name && r.conditions.every((c) => conditionHolds(c, args[c.arg] ?? 0n, bits))) out.push(i);
-  });
+  for (const { rule: r, index: i } of rulesFor(p, abi, name)) {
+    if (r.conditions.every((c) => conditionHolds(c, args[c.arg] ?? 0n, bits))) out.push(i);
+  }
   return out;
 }
 
 /**
  * The (abi, nr) pairs where libseccomp's numbering of a rule's name differs
- * from our tables (never compared), plus socketcall/ipc on x86 when a rule
- * names a multiplexed call (libseccomp adds argument rules there; issue #3).
+ * from our tables (never compared). socketcall and ipc are compared: both
+ * sides route unconditional sub-call rules there (test/multiplex.test.ts).
  */
 function excludedPoints(p: Policy, resolved: LsResult["numbers"]): Set<string> {
   const out = new Set<string>();
@@ -108,11 +106,6 @@ function excludedPoints(p: Policy, resolved: LsResult["numbers"]): Set<string> {
     for (const r of p.rules) {
       const ours = syscallNumber(abi, r.syscall);
       const theirs = resolved[abi]?.[r.syscall] ?? undefined;
-      if (abi === "x86" && MULTIPLEXED_NAMES.has(r.syscall)) {
-        out.add(`${abi}:${SOCKETCALL_X86}`);
-        out.add(`${abi}:${IPC_X86}`);
-        continue; // libseccomp resolves to the multiplexer but also adds the direct syscall
-      }
       if (ours === theirs) continue;
       if (ours !== undefined) out.add(`${abi}:${ours}`);
       if (theirs !== undefined && theirs !== null) out.add(`${abi}:${theirs}`);
@@ -196,9 +189,10 @@ function compare(p: Policy, ours: readonly Insn[], theirs: readonly Insn[], reso
     const a = getAbi(abi);
     for (const nr of tableRange(abi, 16)) one(abi, a.auditArch, nr, zero);
     const byName = new Map<string, Policy["rules"][number]["conditions"][]>();
-    for (const r of p.rules) {
-      if (syscallNumber(abi, r.syscall) === undefined) continue;
-      byName.set(r.syscall, [...(byName.get(r.syscall) ?? []), r.conditions]);
+    for (const name of new Set([...p.rules.map((r) => r.syscall), "socketcall", "ipc"])) {
+      if (syscallNumber(abi, name) === undefined) continue;
+      const applied = rulesFor(p, abi, name);
+      if (applied.length > 0) byName.set(name, applied.map((a) => a.rule.conditions));
     }
     for (const [name, conds] of byName) {
       const nr = syscallNumber(abi, name)!;
@@ -222,7 +216,7 @@ function note(rep: Report, c: Category, text: string): void {
 }
 
 function summary(t: TestContext, rep: Report, what: string): void {
-  t.diagnostic(`${what}: ${rep.compared} calls compared, ${rep.excluded} excluded (numbering differences / socketcall-ipc), documented differences: ${show(rep.counts)}`);
+  t.diagnostic(`${what}: ${rep.compared} calls compared, ${rep.excluded} excluded (numbering differences), documented differences: ${show(rep.counts)}`);
   for (const c of Object.keys(rep.examples) as Category[]) for (const e of rep.examples[c]) t.diagnostic(`  ${c}: ${e}`);
 }
 

@@ -13,7 +13,7 @@ import fc from "fast-check";
 import { ABI_NAMES, LOCAL_ABIS, X32_SYSCALL_BIT, getAbi, syscallTable, type AbiName } from "../src/abi/index.js";
 import { compile, type ArchSection } from "../src/compile/index.js";
 import type { Node } from "../src/compile/dag.js";
-import { abiForCall, actionRet, badArchRet } from "../src/policy/evaluate.js";
+import { abiForCall, actionRet, badArchRet, rulesFor } from "../src/policy/evaluate.js";
 import { definePolicy, type Action, type ConditionInput, type Policy, type PolicyInput, type RuleInput } from "../src/policy/model.js";
 import { show, valueArb } from "./helpers/compile-diff.js";
 
@@ -83,7 +83,7 @@ function check(input: PolicyInput): void {
       for (const d of mine) {
         assert.deepEqual(
           d.rules,
-          policy.rules.flatMap((r, i) => (r.syscall === d.name ? [i] : [])),
+          rulesFor(policy, abi, d.name).map((a) => a.index),
           `${abi} ${d.name}: rules`,
         );
         if (d.rules.length === 0) assert.equal(nodeKey(d.node), def, `${abi} ${d.name}: default`);

@@ -19,7 +19,7 @@ import { syscallTable } from "../abi/tables.js";
 import { decodeAction } from "../bpf/actions.js";
 import type { Insn } from "../bpf/insn.js";
 import { interpret } from "../bpf/interpret.js";
-import { decide } from "../policy/evaluate.js";
+import { decide, rulesFor } from "../policy/evaluate.js";
 import { expandItem, syscallGroups } from "../policy/groups.js";
 import type { Policy } from "../policy/model.js";
 
@@ -108,12 +108,11 @@ export function mostSpecificGroup(name: string): string {
 const U64 = (1n << 64n) - 1n;
 
 /** Candidate values for each argument index the policy sides test for `name`. */
-function argCandidates(sides: readonly DiffSide[], name: string): Map<number, bigint[]> {
+function argCandidates(sides: readonly DiffSide[], abi: AbiName, name: string): Map<number, bigint[]> {
   const out = new Map<number, Set<bigint>>();
   for (const s of sides) {
     if (s.kind !== "policy") continue;
-    for (const r of s.policy.rules) {
-      if (r.syscall !== name) continue;
+    for (const { rule: r } of rulesFor(s.policy, abi, name)) {
       for (const c of r.conditions) {
         const set = out.get(c.arg) ?? new Set<bigint>([0n]);
         // v + 2^32 tells a low-word comparison from a 64-bit one.
@@ -187,7 +186,7 @@ export function diffPolicies(a: DiffSide, b: DiffSide): PolicyDiff {
     const table = syscallTable(abi);
     const diffs: SyscallDifference[] = [];
     for (const e of table) {
-      const vectors = argVectors(argCandidates([a, b], e.name));
+      const vectors = argVectors(argCandidates([a, b], abi, e.name));
       let first: { args: bigint[]; a: SideDecision; b: SideDecision } | undefined;
       let differing = 0;
       for (const v of vectors) {

@@ -20,9 +20,10 @@ import { jsoncParser } from "../deps.js";
 import { argType, type ArgWidth } from "../abi/argtypes.js";
 import { getAbi, type AbiName } from "../abi/arch.js";
 import { capabilityName, parseCapability } from "../abi/capabilities.js";
+import { multiplexedAs } from "../abi/multiplex.js";
 import { abisWithSyscall, knownSyscallNames, syscallName, syscallNumber } from "../abi/tables.js";
 import { SyscageError, didYouMean, suggest } from "../errors.js";
-import { conditionHolds, conditionWidth, decide, widthMask, type Decision } from "../policy/evaluate.js";
+import { conditionHolds, conditionWidth, decide, rulesFor, widthMask, type Decision } from "../policy/evaluate.js";
 import { NSPAWN_ALLOW_LIST, SYSTEMD_DATA_VERSION } from "../policy/generated/systemd.js";
 import { expandItem } from "../policy/groups.js";
 import { ACTION_RANK, formatPolicyAction, type Condition, type Policy } from "../policy/model.js";
@@ -380,6 +381,27 @@ export function explain(policy: Policy, query: ExplainQuery, context: ExplainCon
   return { call: callText(label, args), args, abis: out };
 }
 
+/**
+ * On ABIs with socketcall(2) or ipc(2), `name` (socket, semop, …) can also
+ * be called through the multiplexer, where a filter sees only the sub-call
+ * number: its arguments sit behind a pointer. Say what that route gets
+ * when it differs from the direct call's `ret`, or when the policy tests
+ * `name`'s arguments (which that route never reaches).
+ */
+function multiplexNote(policy: Policy, abi: AbiName, name: string, ret: number): string | undefined {
+  const m = multiplexedAs(abi, name);
+  const nr = m !== undefined ? syscallNumber(abi, m.via) : undefined;
+  if (m === undefined || nr === undefined) return undefined;
+  const via = decide(policy, { arch: getAbi(abi).auditArch, nr, args: [BigInt(m.subcall), 0n, 0n, 0n, 0n, 0n] });
+  const argRules = policy.rules.some((r) => r.syscall === name && r.conditions.length > 0);
+  if (via.ret === ret && !argRules) return undefined;
+  return (
+    `on ${abi}, ${name} can also be called as ${m.via}(${m.subcall}, …), where a filter sees only the sub-call number (${name}'s arguments are behind a pointer): ` +
+    `that route gets ${retText(via.ret, abi)} (${via.origin})` +
+    (argRules ? `; ${name}'s argument checks do not apply to it` : "")
+  );
+}
+
 function explainOn(
   policy: Policy,
   abi: AbiName,
@@ -406,8 +428,7 @@ function explainOn(
   const matched: number[] = [];
   const profile = context.profile;
   if (name !== undefined) {
-    policy.rules.forEach((r, i) => {
-      if (r.syscall !== name) return;
+    rulesFor(policy, abi, name).forEach(({ rule: r, index: i }) => {
       const checks = r.conditions.map((c) => checkCondition(c, full, conditionWidth(policy, abi, name, c.arg), abi, name));
       const failed = checks.find((c) => !c.holds);
       if (failed === undefined) matched.push(i);
@@ -451,6 +472,10 @@ function explainOn(
     because = d.origin;
   }
   if (d.abi !== undefined && d.abi !== abi) notes.push(`number ${where.nr} on the AUDIT_ARCH of ${abi} is dispatched to ${d.abi}`);
+  if (name !== undefined) {
+    const note = multiplexNote(policy, abi, name, d.ret);
+    if (note !== undefined) notes.push(note);
+  }
   if (profile !== undefined && name !== undefined) {
     const held = new Set(profile.capabilities);
     const used = new Set(chain.map((s) => entryOfOrigin(s.origin, profile)?.path));

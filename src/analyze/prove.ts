@@ -80,7 +80,7 @@ import { classify, type Insn, type JumpOp } from "../bpf/insn.js";
 import { evaluateStack, type SeccompData } from "../bpf/interpret.js";
 import { verify } from "../bpf/verify.js";
 import { SyscageError } from "../errors.js";
-import { abiForCall, conditionHolds, conditionWidth, decide, type CallData, type Decision } from "../policy/evaluate.js";
+import { abiForCall, conditionHolds, conditionWidth, decide, rulesFor, type CallData, type Decision } from "../policy/evaluate.js";
 import type { Condition, Policy } from "../policy/model.js";
 
 // ---- public types --------------------------------------------------------------------
@@ -167,18 +167,13 @@ export interface ProveStats {
 
 // ---- the reference from a policy ----------------------------------------------------
 
-/** A {@link ProveReference} for a Policy: `decide()` and the conditions of the syscall's rules. */
+/** A {@link ProveReference} for a Policy: `decide()` and the conditions of the rules that apply to the syscall (rulesFor). */
 export function policyReference(policy: Policy): ProveReference {
-  const byName = new Map<string, Condition[]>();
-  for (const r of policy.rules) {
-    const l = byName.get(r.syscall) ?? [];
-    l.push(...r.conditions);
-    byName.set(r.syscall, l);
-  }
   return {
     abis: policy.abis,
     decide: (call) => decide(policy, call),
-    conditions: (abi, name) => (byName.get(name) ?? []).map((condition) => ({ condition, bits: conditionWidth(policy, abi, name, condition.arg) })),
+    conditions: (abi, name) =>
+      rulesFor(policy, abi, name).flatMap((a) => a.rule.conditions.map((condition) => ({ condition, bits: conditionWidth(policy, abi, name, condition.arg) }))),
   };
 }
 

@@ -16,7 +16,7 @@ import { getAbi, type AbiName } from "../abi/arch.js";
 import { errnoName, errnoNumber } from "../abi/errno.js";
 import { TABLES_KERNEL_VERSION, syscallNumber, syscallTable } from "../abi/tables.js";
 import { ACTION_RANK, formatPolicyAction, type Action, type Condition, type Policy, type Rule } from "../policy/model.js";
-import { actionRet, decide, type Decision } from "../policy/evaluate.js";
+import { actionRet, decide, rulesFor, type Decision } from "../policy/evaluate.js";
 import { SYSTEMD_DATA_VERSION, expandItem, syscallGroups } from "../policy/groups.js";
 import { UNKNOWN_NUMBERS, diffPolicies, type SyscallDifference } from "./diff.js";
 import { explain, formatArg, type AbiExplanation, type ExplainContext, type WinReason } from "./explain.js";
@@ -290,7 +290,7 @@ export function reportCell(policy: Policy, abi: AbiName, name: string, nr: numbe
   }
 
   // Every outcome over argument space (tried at the partition points of the constants).
-  const rules = name === UNKNOWN_ROW ? [] : policy.rules.filter((r) => r.syscall === name);
+  const rules = name === UNKNOWN_ROW ? [] : rulesFor(policy, abi, name).map((a) => a.rule);
   const conditional = rules.filter((r) => r.conditions.length > 0);
   const outcomes = new Map<number, { d: Decision; args: bigint[] }>();
   outcomes.set(zero.ret, { d: zero, args: zeroArgs });

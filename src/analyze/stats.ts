@@ -10,7 +10,7 @@ import { formatAction } from "../bpf/actions.js";
 import { isConstAllow } from "../bpf/cache.js";
 import type { Insn } from "../bpf/insn.js";
 import { interpret } from "../bpf/interpret.js";
-import { conditionWidth, decide } from "../policy/evaluate.js";
+import { conditionWidth, decide, rulesFor } from "../policy/evaluate.js";
 import { formatPolicyAction, ruleAbis, type Policy } from "../policy/model.js";
 
 /**
@@ -185,7 +185,9 @@ function notCacheableWhy(insns: readonly Insn[], abi: AbiName, name: string, nr:
     return "argument-dependent (the program reads more than nr and arch before allowing it)";
   }
   const onAbi = { ...policy, abis: [abi] };
-  const rules = policy.rules.filter((r) => r.syscall === name && ruleAbis(r, onAbi).length > 0);
+  const rules = rulesFor(policy, abi, name)
+    .map((a) => a.rule)
+    .filter((r) => ruleAbis(r, onAbi).length > 0);
   const d = decide(policy, { arch: info.auditArch, nr, args: zero });
   const canAllow = rules.some((r) => r.action.kind === "ALLOW") || (policy.default.action.kind === "ALLOW" && !rules.some((r) => r.conditions.length === 0));
   if (d.action.kind !== "ALLOW" && !canAllow) return `decision is ${formatPolicyAction(d.action)}, not ALLOW`;

@@ -5,8 +5,9 @@
  * whose numbers share one decision.
  */
 import { getAbi, X32_SYSCALL_BIT, type AbiName, type Endian } from "../abi/arch.js";
+import type { Multiplexer } from "../abi/multiplex.js";
 import { syscallPositions, syscallRuns, syscallTable } from "../abi/tables.js";
-import { actionRet, conditionWidth } from "../policy/evaluate.js";
+import { actionRet, conditionWidth, rulesFor } from "../policy/evaluate.js";
 import { ACTION_RANK, formatPolicyAction, type Action, type Policy, type Rule } from "../policy/model.js";
 import { conditionNode } from "./conditions.js";
 import type { Dag, Node } from "./dag.js";
@@ -61,21 +62,31 @@ function defaultNodeOf(dag: Dag, policy: Policy, abi: AbiName): DefaultNode {
  * restrictive first, then policy order), each a chain of condition tests
  * leading to its `ret`, falling through to the next rule, then the default.
  */
-function syscallNode(dag: Dag, policy: Policy, abi: AbiName, endian: Endian, name: string, ruleIdx: readonly number[], defaultNode: DefaultNode): Node {
-  const rules = policy.rules;
-  const ordered = ruleIdx.length === 1 ? ruleIdx : [...ruleIdx].sort((x, y) => ACTION_RANK[rules[x]!.action.kind] - ACTION_RANK[rules[y]!.action.kind] || x - y);
+function syscallNode(
+  dag: Dag,
+  policy: Policy,
+  abi: AbiName,
+  endian: Endian,
+  name: string,
+  ruleIdx: readonly number[],
+  defaultNode: DefaultNode,
+  routed?: ReadonlyMap<number, Rule>,
+): Node {
+  // On a multiplexer, `routed` holds the sub-call rules as they apply there (evaluate.ts rulesFor).
+  const ruleOf = (i: number): Rule => routed?.get(i) ?? policy.rules[i]!;
+  const ordered = ruleIdx.length === 1 ? ruleIdx : [...ruleIdx].sort((x, y) => ACTION_RANK[ruleOf(x).action.kind] - ACTION_RANK[ruleOf(y).action.kind] || x - y);
   // An unconditional rule decides everything that reaches it: rules after it are dead.
   let end = 0;
-  while (end < ordered.length && rules[ordered[end]!]!.conditions.length > 0) end++;
+  while (end < ordered.length && ruleOf(ordered[end]!).conditions.length > 0) end++;
   let node: Node;
   if (end === ordered.length) node = defaultNode(name);
   else {
     const last = ordered[end]!;
-    node = retFor(dag, rules[last]!.action, abi, name, rules[last]!.origin, last);
+    node = retFor(dag, ruleOf(last).action, abi, name, ruleOf(last).origin, last);
   }
   for (let j = end - 1; j >= 0; j--) {
     const i = ordered[j]!;
-    const rule: Rule = rules[i]!;
+    const rule = ruleOf(i);
     const origin = { note: `${name}: ${rule.origin}`, rules: [i] };
     let chain: Node = retFor(dag, rule.action, abi, name, rule.origin, i);
     for (let c = rule.conditions.length - 1; c >= 0; c--) {
@@ -86,6 +97,8 @@ function syscallNode(dag: Dag, policy: Policy, abi: AbiName, endian: Endian, nam
   }
   return node;
 }
+
+const MULTIPLEXERS: readonly Multiplexer[] = ["socketcall", "ipc"];
 
 /** Policy rule indexes by syscall name, in policy order. */
 function rulesByName(policy: Policy): Map<string, number[]> {
@@ -130,6 +143,17 @@ function abiDecisions(dag: Dag, policy: Policy, abi: AbiName, byName: ReadonlyMa
     rulesAt[p] = idx;
     count++;
   });
+  // socketcall / ipc: also the unconditional rules of their sub-calls, as arg0 rules (evaluate.ts rulesFor).
+  const routed = new Map<number, ReadonlyMap<number, Rule>>();
+  for (const via of MULTIPLEXERS) {
+    const p = positionOf.get(via);
+    if (p === undefined) continue;
+    const applied = rulesFor(policy, abi, via);
+    if (!applied.some((a) => a.route !== undefined)) continue;
+    if (rulesAt[p] === undefined) count++;
+    rulesAt[p] = applied.map((a) => a.index);
+    routed.set(p, new Map(applied.map((a) => [a.index, a.rule])));
+  }
   const positions = new Int32Array(count);
   for (let p = 0, q = 0; q < count; p++) if (rulesAt[p] !== undefined) positions[q++] = p;
   // The first syscall without rules.
@@ -142,7 +166,7 @@ function abiDecisions(dag: Dag, policy: Policy, abi: AbiName, byName: ReadonlyMa
   for (const p of positions) {
     if (firstPlain < p) defaultNode(table[firstPlain]!.name);
     const ruleIdx = rulesAt[p]!;
-    nodes.push(syscallNode(dag, policy, abi, endian, table[p]!.name, ruleIdx, defaultNode));
+    nodes.push(syscallNode(dag, policy, abi, endian, table[p]!.name, ruleIdx, defaultNode, routed.get(p)));
     rules.push(ruleIdx);
   }
   const plain = firstPlain < table.length ? defaultNode(table[firstPlain]!.name) : undefined;

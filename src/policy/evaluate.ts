@@ -6,9 +6,10 @@
 import { argWidth, type ArgWidth } from "../abi/argtypes.js";
 import { ABIS, X32_SYSCALL_BIT, type AbiName } from "../abi/arch.js";
 import { errnoNumber } from "../abi/errno.js";
+import { SUBCALL_ARG_MASK, multiplexedAs, type MultiplexedCall } from "../abi/multiplex.js";
 import { syscallName } from "../abi/tables.js";
 import { SyscageError } from "../errors.js";
-import { ACTION_RANK, type Action, type Condition, type Policy } from "./model.js";
+import { ACTION_RANK, type Action, type Condition, type Policy, type Rule } from "./model.js";
 
 /** The inputs a seccomp filter sees that a policy can depend on. */
 export interface CallData {
@@ -126,6 +127,59 @@ export function abiForCall(policy: Pick<Policy, "abis">, arch: number, nr: numbe
 }
 
 /** Decide one call exactly as the policy says. */
+/** A rule as it applies to one syscall on one ABI (see {@link rulesFor}). */
+export interface AppliedRule {
+  /** Index into policy.rules. */
+  readonly index: number;
+  /** The rule as the filter sees it: for a route through a multiplexer, on the multiplexer with an arg0 condition. */
+  readonly rule: Rule;
+  /** Set when the policy's rule names the sub-call (socket) and this is its route through `via` (socketcall). */
+  readonly route?: MultiplexedCall & { readonly name: string };
+}
+
+const applied = new WeakMap<readonly Rule[], { length: number; byAbi: Map<AbiName, Map<string, AppliedRule[]>> }>();
+
+/**
+ * The rules that apply to calls of `name` on `abi`, in policy order: the
+ * policy's rules for `name`, and — when `name` is `socketcall` or `ipc` on an
+ * ABI that has it — every rule without conditions on one of its sub-calls
+ * (socket, semop, …), as a rule on the multiplexer whose condition is
+ * `arg0 & mask == sub-call` (SUBCALL_ARG_MASK: the bits the kernel reads).
+ * So a rule on `socket` also covers `socketcall(SYS_SOCKET, …)`, as libseccomp
+ * does. A rule with conditions cannot follow: the sub-call's arguments are
+ * behind a pointer that no filter can read (docs/semantics.md).
+ */
+export function rulesFor(policy: Pick<Policy, "rules">, abi: AbiName, name: string): readonly AppliedRule[] {
+  let cache = applied.get(policy.rules);
+  if (cache === undefined || cache.length !== policy.rules.length) {
+    cache = { length: policy.rules.length, byAbi: new Map() };
+    applied.set(policy.rules, cache);
+  }
+  let byName = cache.byAbi.get(abi);
+  if (byName === undefined) {
+    byName = new Map();
+    policy.rules.forEach((rule, index) => {
+      const add = (key: string, a: AppliedRule): void => {
+        const list = byName!.get(key);
+        if (list === undefined) byName!.set(key, [a]);
+        else list.push(a);
+      };
+      add(rule.syscall, { index, rule });
+      const m = rule.conditions.length === 0 ? multiplexedAs(abi, rule.syscall) : undefined;
+      if (m === undefined) return;
+      const mask = BigInt(SUBCALL_ARG_MASK[m.via]);
+      add(m.via, {
+        index,
+        rule: { ...rule, syscall: m.via, conditions: [{ arg: 0, op: "MASKED_EQ", mask, value: BigInt(m.subcall) }], origin: `${rule.origin} (as ${m.via}(${m.subcall}, …))` },
+        route: { ...m, name: rule.syscall },
+      });
+    });
+    for (const list of byName.values()) list.sort((a, b) => a.index - b.index);
+    cache.byAbi.set(abi, byName);
+  }
+  return byName.get(name) ?? [];
+}
+
 export function decide(policy: Policy, call: CallData): Decision {
   const abi = abiForCall(policy, call.arch, call.nr);
   if (abi === undefined) {
@@ -135,17 +189,17 @@ export function decide(policy: Policy, call: CallData): Decision {
   if (name === undefined) {
     return { action: policy.unknown.action, ret: actionRet(policy.unknown.action, abi), abi, reason: "unknown", origin: policy.unknown.origin };
   }
-  let best: number | undefined;
-  policy.rules.forEach((r, i) => {
-    if (r.syscall !== name) return;
-    if (!r.conditions.every((c) => conditionHolds(c, call.args[c.arg] ?? 0n, conditionWidth(policy, abi, name, c.arg)))) return;
-    if (best === undefined || ACTION_RANK[r.action.kind] < ACTION_RANK[policy.rules[best]!.action.kind]) best = i;
-  });
+  let best: AppliedRule | undefined;
+  for (const a of rulesFor(policy, abi, name)) {
+    const r = a.rule;
+    if (!r.conditions.every((c) => conditionHolds(c, call.args[c.arg] ?? 0n, conditionWidth(policy, abi, name, c.arg)))) continue;
+    if (best === undefined || ACTION_RANK[r.action.kind] < ACTION_RANK[best.rule.action.kind]) best = a;
+  }
   if (best === undefined) {
     return { action: policy.default.action, ret: actionRet(policy.default.action, abi), abi, syscall: name, reason: "default", origin: policy.default.origin };
   }
-  const rule = policy.rules[best]!;
-  return { action: rule.action, ret: actionRet(rule.action, abi), abi, syscall: name, reason: "rule", rule: best, origin: rule.origin };
+  const rule = best.rule;
+  return { action: rule.action, ret: actionRet(rule.action, abi), abi, syscall: name, reason: "rule", rule: best.index, origin: rule.origin };
 }
 
 /**
