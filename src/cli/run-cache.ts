@@ -4,7 +4,7 @@
  * `$XDG_CACHE_HOME/syscage/launch/<name>` (default `~/.cache/syscage/launch`),
  * so that the next run with the same options skips loading, building and
  * compiling the policy. Two readers use it: src/cli/fast-run.ts in Node, and
- * the native front door (native/syscage-exec.c, `--cached-run`, run by
+ * the native front door (native/cached-run.c, `syscage-exec --cached-run`, run by
  * bin/syscage) before Node even starts. Both build the same key and check
  * an entry the same way; the format is documented in docs/run.md and in
  * the native source.
@@ -135,7 +135,7 @@ function sha256(data: string | Uint8Array): string {
  * 64-bit FNV-1a of `bytes` as 16 hex digits: the entry's file name (of the
  * key) and its checksum (of everything before it). Not a security measure —
  * only the effective uid can write the cache — but it catches a torn or
- * corrupted file, and native/syscage-exec.c computes the same.
+ * corrupted file, and native/cached-run.c computes the same.
  */
 export function fnv1a64(bytes: Uint8Array): string {
   // The 64-bit state as two 32-bit halves; the prime is 2^40 + 0x1b3.
