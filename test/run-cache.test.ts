@@ -8,7 +8,7 @@
  * entries are refused and the normal path runs.
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawn as nodeSpawn, spawnSync } from "node:child_process";
+import { spawn as nodeSpawn, spawnSync } from "node:child_process";
 import { chmodSync, chownSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,7 +18,7 @@ import { Command } from "commander";
 import { POLICY_OPTIONS } from "../src/cli/policy-option-table.js";
 import { addPolicyOptions } from "../src/cli/policy-options.js";
 import { badDescription, decodeEntry, encodeEntry, fnv1a64 } from "../src/cli/run-cache.js";
-import { CLI_NODE_ARGS, spawnCli } from "./helpers/cli.js";
+import { CLI_NODE_ARGS, ensureBuilt, spawnCli } from "./helpers/cli.js";
 import { ERRNO, NOBODY, NR, REPO, needRoot, setup } from "./helpers/run-probe.js";
 
 const NR_MKDIR = resolveSyscall("x86_64", "mkdir");
@@ -29,30 +29,6 @@ function workDir(): string {
   const d = mkdtempSync(join(tmpdir(), "syscage-run-cache-"));
   chmodSync(d, 0o755);
   return d;
-}
-
-/** Newest mtime (ms) of the files under `dir`. */
-function newest(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (e.isFile()) t = Math.max(t, statSync(join(e.parentPath, e.name)).mtimeMs);
-  }
-  return t;
-}
-
-let built = false;
-/** The built CLI (dist/ and its build id) up to date with src/: `npm run build` when it is not. */
-function ensureBuilt(): void {
-  if (built) return;
-  let fresh: boolean;
-  try {
-    const sources = Math.max(newest(join(REPO, "src")), statSync(join(REPO, "package.json")).mtimeMs);
-    fresh = statSync(join(REPO, "dist", "build-id")).mtimeMs >= sources;
-  } catch {
-    fresh = false;
-  }
-  if (!fresh) execFileSync("npm", ["run", "build"], { cwd: REPO, stdio: ["ignore", "ignore", "inherit"] });
-  built = true;
 }
 
 type Reader = "node" | "native";

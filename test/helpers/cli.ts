@@ -4,7 +4,8 @@
  * its exit code, stdout and stderr.
  */
 import assert from "node:assert/strict";
-import { spawnSync, type SpawnSyncOptionsWithStringEncoding, type SpawnSyncReturns } from "node:child_process";
+import { execFileSync, spawnSync, type SpawnSyncOptionsWithStringEncoding, type SpawnSyncReturns } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -47,4 +48,31 @@ export function assertOneLineError(r: { readonly code: number | null; readonly o
   assert.match(lines[0]!, /^syscage: /);
   assert.doesNotMatch(r.err, /\n\s+at |Error:/, "stack trace or raw error");
   for (const f of fragments) assert.ok(lines[0]!.includes(f), `stderr lacks ${JSON.stringify(f)}: ${lines[0]}`);
+}
+
+/** Newest mtime (ms) of the files under `dir`. */
+function newest(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (e.isFile()) t = Math.max(t, statSync(join(e.parentPath, e.name)).mtimeMs);
+  }
+  return t;
+}
+
+let built = false;
+/**
+ * The built CLI (bin/syscage runs dist/cli/main.js, the bundle, and its build
+ * id) up to date with src/ and the build scripts: `npm run build` when it is not.
+ */
+export function ensureBuilt(): void {
+  if (built) return;
+  let fresh: boolean;
+  try {
+    const sources = Math.max(newest(join(ROOT, "src")), newest(join(ROOT, "scripts")), statSync(join(ROOT, "package.json")).mtimeMs);
+    fresh = statSync(join(ROOT, "dist", "build-id")).mtimeMs >= sources;
+  } catch {
+    fresh = false;
+  }
+  if (!fresh) execFileSync("npm", ["run", "build"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
+  built = true;
 }
