@@ -1,7 +1,7 @@
 /**
- * The installed command, bin/syscage, runs the built CLI: dist/cli/main.js,
- * one bundled file (scripts/bundle-cli.mjs). It must behave exactly as the
- * CLI run from the sources does, for every kind of command and for errors.
+ * The installed command, bin/syscage (a sh wrapper with a native front door
+ * for `run`), runs the built CLI, dist/cli/main.js. It must behave exactly as
+ * the CLI run from the sources does, for every kind of command and for errors.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -26,7 +26,7 @@ const cases = (data: string): readonly (readonly string[])[] => [
   ["run", "--dry-run", "--", "/bin/true"],
 ];
 
-test("bin/syscage (the bundled CLI) answers every kind of command as the CLI from the sources does", (t) => {
+test("bin/syscage (the built CLI) answers every kind of command as the CLI from the sources does", (t) => {
   if (process.platform !== "linux") {
     t.skip("bin/syscage is a POSIX sh script for Linux");
     return;

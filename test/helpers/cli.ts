@@ -61,8 +61,8 @@ function newest(dir: string): number {
 
 let built = false;
 /**
- * The built CLI (bin/syscage runs dist/cli/main.js, the bundle, and its build
- * id) up to date with src/ and the build scripts: `npm run build` when it is not.
+ * The built CLI (bin/syscage runs dist/cli/main.js; its build id) up to date
+ * with src/ and the build scripts: `npm run build` when it is not.
  */
 export function ensureBuilt(): void {
   if (built) return;
