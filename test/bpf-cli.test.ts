@@ -120,3 +120,25 @@ test("emulate errors: unknown arch, unknown syscall, bad args, too many args, in
   assertOneLineError(run("emulate", FILTER, "--arch", "x86_64", "--nr", "1", "--args", "0x1ffffffffffffffff"), /64 bits/);
   assertOneLineError(run("emulate", INVALID, "--arch", "x86_64", "--nr", "1"), /instruction 1: seccomp-load/);
 });
+
+test("a program compiled for a big-endian ABI: disasm, emulate and diff read it in that order; verify does with --arch, and hints at it without", () => {
+  const prog = file("s390x.bpf", new Uint8Array(0));
+  const compiled = run("compile", "--arch", "s390x", "--system-call-filter=~mkdir", "--format", "raw", "-o", prog);
+  assert.equal(compiled.code, 0, compiled.err);
+  const ok = run("verify", "--arch", "s390x", prog);
+  assert.equal(ok.code, 0, ok.out);
+  assert.match(ok.out, /: valid \(\d+ instructions\)\n$/);
+  const host = run("verify", prog);
+  assert.equal(host.code, 1);
+  assert.match(host.err, /hint: .* is a valid program in big-endian byte order; give --arch \(e\.g\. --arch s390x\)/);
+  const em = run("emulate", prog, "--arch", "s390x", "--syscall", "mkdir", "--quiet");
+  assert.equal(em.out, "ERRNO(1)\n");
+  assert.equal(run("emulate", prog, "--arch", "s390x", "--syscall", "getpid", "--quiet").out, "ALLOW\n");
+  const dis = run("disasm", "--arch", "s390x", prog);
+  assert.equal(dis.code, 0);
+  assert.match(dis.out, /jeq #0x80000016, L\d+, L\d+ +; AUDIT_ARCH_S390X/);
+  // Only big-endian gives a valid program, so disasm reads it so without being told.
+  assert.equal(run("disasm", prog).out, dis.out);
+  const same = run("diff", prog, "--b-system-call-filter=~mkdir", "--b-arch", "s390x");
+  assert.equal(same.code, 0, same.out + same.err);
+});

@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { endianness } from "node:os";
 import { SyscageError } from "../errors.js";
 import type { Insn } from "./insn.js";
+import { verify } from "./verify.js";
 
 /** Bytes per encoded instruction (sizeof(struct sock_filter)). */
 export const SOCK_FILTER_SIZE = 8;
@@ -68,4 +69,20 @@ export function readProgramFile(path: string, endian: "little" | "big" = hostEnd
 /** Write a raw program file. */
 export function writeProgramFile(path: string, insns: readonly Insn[], endian: "little" | "big" = hostEndian()): void {
   writeFileSync(path, encodeProgram(insns, endian));
+}
+
+/**
+ * A raw program file whose byte order is not known for sure: `preferred`
+ * (the host's, or the one `syscage compile` writes for the ABIs at hand),
+ * unless the program only passes the kernel's checks in the other order —
+ * a program compiled for s390x read on x86_64. An opcode read in the wrong
+ * order is never a valid one, so the two cannot be confused.
+ */
+export function readProgramFileAnyOrder(path: string, preferred: "little" | "big" = hostEndian()): Insn[] {
+  const buf = readFileSync(path);
+  const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  const insns = decodeProgram(bytes, path, preferred);
+  if (verify(insns).length === 0) return insns;
+  const other = decodeProgram(bytes, path, preferred === "little" ? "big" : "little");
+  return verify(other).length === 0 ? other : insns;
 }

@@ -1,9 +1,10 @@
 /**
- * Commands over raw classic-BPF seccomp programs (`struct sock_filter` arrays
- * in host byte order, as written by libseccomp's seccomp_export_bpf):
+ * Commands over raw classic-BPF seccomp programs (`struct sock_filter` arrays,
+ * as written by libseccomp's seccomp_export_bpf and `syscage compile`: in the
+ * byte order of the machine that loads them; disasm and emulate take either):
  *
  * - `syscage disasm FILE [--arch A]`   readable assembly
- * - `syscage verify FILE [--json]`     the kernel's load-time checks
+ * - `syscage verify FILE [--arch A] [--json]`  the kernel's load-time checks, in A's byte order (default the host's)
  * - `syscage emulate FILE --arch A (--syscall NAME | --nr N) [--args …] [--ip N] [--quiet] [--json]`
  *   run the program on one syscall, exactly as the kernel would
  */
@@ -12,7 +13,7 @@ import { getAbi, parseAbi, type AbiName } from "../../abi/arch.js";
 import { resolveSyscall } from "../../abi/tables.js";
 import { SyscageError } from "../../errors.js";
 import { formatAction } from "../../bpf/actions.js";
-import { readProgramFile } from "../../bpf/codec.js";
+import { hostEndian, readProgramFile, readProgramFileAnyOrder } from "../../bpf/codec.js";
 import { disassemble, formatInsn } from "../../bpf/disasm.js";
 import { interpret, type SeccompData } from "../../bpf/interpret.js";
 import { assertValid, verify } from "../../bpf/verify.js";
@@ -23,6 +24,7 @@ interface DisasmOpts {
 }
 
 interface VerifyOpts {
+  arch?: string;
   json?: boolean;
 }
 
@@ -89,14 +91,26 @@ function hex32(v: number): string {
   return `0x${(v >>> 0).toString(16).padStart(8, "0")}`;
 }
 
+
 function runDisasm(file: string, opts: DisasmOpts): void {
   const arch: AbiName | undefined = opts.arch !== undefined ? parseAbi(opts.arch) : undefined;
-  const insns = readProgramFile(file);
+  // In the byte order of --arch's machine (what `syscage compile` writes for it) or the host's, unless only the other one gives a valid program.
+  const insns = readProgramFileAnyOrder(file, arch !== undefined ? getAbi(arch).endian : hostEndian());
   process.stdout.write(disassemble(insns, arch !== undefined ? { arch } : {}));
 }
 
+/** Without --arch, a file that only makes sense in the other byte order gets a hint (a program compiled for s390x read on x86_64). */
+function byteOrderHint(file: string, arch: string | undefined): void {
+  if (arch !== undefined) return;
+  const other = hostEndian() === "little" ? "big" : "little";
+  if (verify(readProgramFile(file, other)).length > 0) return;
+  const example = other === "big" ? "s390x" : "x86_64";
+  process.stderr.write(`syscage: hint: ${file} is a valid program in ${other}-endian byte order; give --arch (e.g. --arch ${example}) to read it in that ABI's order\n`);
+}
+
 function runVerify(file: string, opts: VerifyOpts): void {
-  const insns = readProgramFile(file);
+  // Exactly as the kernel of a machine of --arch (default: this one) reads the file.
+  const insns = opts.arch !== undefined ? readProgramFile(file, getAbi(parseAbi(opts.arch)).endian) : readProgramFile(file);
   const findings = verify(insns);
   if (opts.json === true) {
     printJson({ file, valid: findings.length === 0, instructions: insns.length, findings });
@@ -105,7 +119,10 @@ function runVerify(file: string, opts: VerifyOpts): void {
   } else {
     for (const f of findings) process.stdout.write(`${file}: instruction ${f.index}: ${f.rule}: ${f.message}\n`);
   }
-  if (findings.length > 0) process.exitCode = 1;
+  if (findings.length > 0) {
+    byteOrderHint(file, opts.arch);
+    process.exitCode = 1;
+  }
 }
 
 function runEmulate(file: string, opts: EmulateOpts): void {
@@ -122,7 +139,7 @@ function runEmulate(file: string, opts: EmulateOpts): void {
   while (args.length < 6) args.push(0n);
   const ip = opts.ip !== undefined ? parseU64(opts.ip, "--ip") : 0n;
 
-  const insns = readProgramFile(file);
+  const insns = readProgramFileAnyOrder(file, abi.endian);
   assertValid(insns, file);
   const data: SeccompData = { nr, arch: abi.auditArch, instructionPointer: ip, args };
   const r = interpret(insns, data, abi.endian, { trace: true });
@@ -154,9 +171,9 @@ function runEmulate(file: string, opts: EmulateOpts): void {
 export function register(program: Command): void {
   program
     .command("disasm")
-    .description("print a raw seccomp BPF program (struct sock_filter array, host byte order) as readable assembly")
-    .argument("<file>", "raw BPF program file (8 bytes per instruction)")
-    .option("--arch <abi>", "ABI to assume when the program has no arch check: names syscall numbers and argument halves (e.g. x86_64, aarch64)")
+    .description("print a raw seccomp BPF program (struct sock_filter array) as readable assembly")
+    .argument("<file>", "raw BPF program file (8 bytes per instruction, in either byte order)")
+    .option("--arch <abi>", "the program's ABI: when the program has no arch check it names syscall numbers and argument halves (e.g. x86_64, aarch64, s390x)")
     .addHelpText(
       "after",
       `
@@ -172,7 +189,8 @@ Example:
   program
     .command("verify")
     .description("check a raw seccomp BPF program with the kernel's load-time rules (bpf_check_classic + seccomp_check_filter)")
-    .argument("<file>", "raw BPF program file (8 bytes per instruction)")
+    .argument("<file>", "raw BPF program file (8 bytes per instruction; host byte order, or --arch's)")
+    .option("--arch <abi>", "read the file in the byte order of this ABI's machine (e.g. s390x for a program compiled for it)")
     .option("--json", "print {file, valid, instructions, findings} as JSON")
     .addHelpText(
       "after",
@@ -186,8 +204,8 @@ the one the kernel would fail on (EINVAL).`,
   program
     .command("emulate")
     .description("run a raw seccomp BPF program on one syscall, exactly as the kernel would, and print the action")
-    .argument("<file>", "raw BPF program file (8 bytes per instruction)")
-    .requiredOption("--arch <abi>", "ABI of the syscall: sets seccomp_data.arch and byte order (e.g. x86_64, x86, x32, aarch64, s390x)")
+    .argument("<file>", "raw BPF program file (8 bytes per instruction, in either byte order)")
+    .requiredOption("--arch <abi>", "ABI of the syscall: sets seccomp_data.arch and the byte order of seccomp_data and of the file (e.g. x86_64, x86, x32, aarch64, s390x)")
     .option("--syscall <name>", "syscall by name, numbered for --arch (e.g. openat)")
     .option("--nr <n>", "syscall number as seen in seccomp_data.nr (decimal, 0x hex, or -1)")
     .option(

@@ -15,9 +15,9 @@
 import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 import { Command, CommanderError } from "commander";
-import { localAbis } from "../../abi/arch.js";
+import { getAbi, localAbis } from "../../abi/arch.js";
 import { diffPolicies, type DiffSide, type PolicyDiff } from "../../analyze/diff.js";
-import { readProgramFile } from "../../bpf/codec.js";
+import { readProgramFileAnyOrder } from "../../bpf/codec.js";
 import { assertValid } from "../../bpf/verify.js";
 import { SyscageError } from "../../errors.js";
 import { formatArg } from "../../analyze/explain.js";
@@ -122,9 +122,10 @@ function loadSideUnchecked(name: "A" | "B", file: string | undefined, values: Po
   switch (kind) {
     case "program": {
       clash(["arch"]);
-      const insns = readProgramFile(file);
-      assertValid(insns, file);
       const abis = values.arch !== undefined ? parsePolicyArch(values.arch) : otherAbis().length > 0 ? parsePolicyArch(otherAbis().join(",")) : [...localAbis()];
+      // In the byte order `syscage compile` writes for these ABIs: the first one's.
+      const insns = readProgramFileAnyOrder(file, getAbi(abis[0]!).endian);
+      assertValid(insns, file);
       return { side: { kind: "program", insns, abis, label: `${file} (raw program)` }, kind, warnings: [] };
     }
     case "policy":

@@ -14,7 +14,7 @@ import type { Command } from "commander";
 import { getAbi } from "../../abi/arch.js";
 import { prove, type Counterexample, type ProveResult } from "../../analyze/prove.js";
 import { formatAction } from "../../bpf/actions.js";
-import { hostEndian, readProgramFile } from "../../bpf/codec.js";
+import { hostEndian, readProgramFileAnyOrder } from "../../bpf/codec.js";
 import type { Insn } from "../../bpf/insn.js";
 import { formatPolicyAction } from "../../policy/model.js";
 import { printJson } from "../output.js";
@@ -57,7 +57,7 @@ export function register(program: Command): void {
   const cmd = program
     .command("prove")
     .description("check that a raw BPF program (or a stack of them) implements a policy, exhaustively; prints \"equivalent\" or a counterexample (exit 1)")
-    .argument("<program.bpf>", "raw struct sock_filter array (host byte order), the oldest filter of the stack")
+    .argument("<program.bpf>", "raw struct sock_filter array (the byte order compile writes for the ABIs, or the other if only that one is valid), the oldest filter of the stack")
     .option("--stack <file.bpf>", "a further filter installed after the previous ones (repeatable, oldest first)", collect)
     .option("--json", "print the result as JSON");
   addPolicyOptions(cmd);
@@ -65,7 +65,7 @@ export function register(program: Command): void {
     const loaded = loadPolicy(opts);
     const files = [file, ...(opts.stack ?? [])];
     const endian = loaded.policy.abis.length > 0 ? getAbi(loaded.policy.abis[0]!).endian : hostEndian();
-    const programs: Insn[][] = files.map((f) => readProgramFile(f, endian));
+    const programs: Insn[][] = files.map((f) => readProgramFileAnyOrder(f, endian));
     for (const w of loaded.warnings) process.stderr.write(`syscage: warning: ${w}\n`);
     const r = prove(programs, loaded.policy);
     if (opts.json === true) {
