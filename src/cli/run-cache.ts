@@ -152,13 +152,17 @@ export function fnv1a64(bytes: Uint8Array): string {
 
 let stamp: string | undefined;
 
-/** The id in `<tree>/build-id`, unless it is missing or older than the CLI it describes (a later `tsc` alone). */
+/**
+ * The id in `<tree>/build-id` with the inode, mtime and size of the CLI's
+ * main module: tsc rewrites every module, so a later `tsc` alone (which
+ * leaves the id as it was) still changes the key.
+ */
 function buildId(tree: string): string | undefined {
-  const id = join(tree, "build-id");
   const cli = join(tree, "cli", `main${extname(fileURLToPath(import.meta.url))}`);
   try {
-    if (statSync(id, { bigint: true }).mtimeNs < statSync(cli, { bigint: true }).mtimeNs) return undefined;
-    return readFileSync(id, "utf8").trim();
+    const id = readFileSync(join(tree, "build-id"), "utf8").trim();
+    const s = statSync(cli, { bigint: true });
+    return `${id} ${s.ino} ${s.mtimeNs} ${s.size}`;
   } catch {
     return undefined;
   }
@@ -167,7 +171,7 @@ function buildId(tree: string): string | undefined {
 /**
  * syscage's build: the id in `<tree>/build-id` (the build writes it into
  * dist/: a hash of every built module and schema; native/cached-run.c reads
- * it too), else — running from the sources — package.json and the size,
+ * it too) and buildId's stat of the CLI, else — running from the sources — package.json and the size,
  * mtime and inode of every module and schema.
  */
 function buildStamp(): string {
