@@ -80,6 +80,11 @@
  * is the native front door of `syscage run` (bin/syscage calls it; see
  * cached-run.c): it runs COMMAND from the launch cache without starting
  * Node, or hands the whole command line to Node.
+ *
+ *   syscage-exec --probe
+ *
+ * prints the kernel facts that need a syscall (host-probe.c), for
+ * src/host/probe.ts; its first line is the handshake "syscage-exec-probe 1".
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -688,6 +693,7 @@ void helper_launch(int config_fd, int status, char **command) {
 
 int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "--cached-run") == 0) return cached_run(argc - 2, argv + 2);
+  if (argc == 2 && strcmp(argv[1], "--probe") == 0) return host_probe();
   if (argc < 5 || strcmp(argv[3], "--") != 0) {
     fail(EXIT_SETUP, "usage: syscage-exec CONFIG_FD STATUS_FD|- -- COMMAND [ARGS...] (run by `syscage run`, not by hand)");
   }

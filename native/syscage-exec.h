@@ -16,4 +16,10 @@ void helper_launch(int config_fd, int status_fd, char **command) __attribute__((
  */
 int cached_run(int argc, char **argv);
 
+/*
+ * `syscage-exec --probe`: print the handshake line and the kernel facts that
+ * need a syscall (see host-probe.c). Returns the exit status.
+ */
+int host_probe(void);
+
 #endif

@@ -16,6 +16,7 @@ import { nspawnCapabilities } from "../src/policy/nspawn.js";
 import { defaultHelperPath } from "../src/run/helper.js";
 import { LaunchError, encodeLaunch, planLaunch } from "../src/run/launch.js";
 import { run, spawn, type RunOptions } from "../src/run/spawn.js";
+import { withoutI386 } from "./helpers/host.js";
 import {
   AUDIT_SOCKET_ARGS,
   ERRNO,
@@ -91,10 +92,11 @@ for (const who of ["root", "unprivileged"] as const) {
     test("--drop-capability=CAP_SYS_BOOT: reboot() with a wrong magic gets EPERM; kept: EINVAL as root", async (t) => {
       const probe = setup(t);
       if (probe === null || !needRoot(t)) return;
-      const specs = [`native:${NR.reboot}${REBOOT_WRONG_MAGIC}`, `i386:${NR.i386.reboot}${REBOOT_WRONG_MAGIC}`, "status"];
+      const calls = withoutI386(t, [`native:${NR.reboot}${REBOOT_WRONG_MAGIC}`, `i386:${NR.i386.reboot}${REBOOT_WRONG_MAGIC}`], (s) => s.startsWith("i386:"));
+      const specs = [...calls, "status"];
       const dropped = await probeUnder(probe, specs, { ...as, dropCapability: ["CAP_SYS_BOOT"] });
-      assert.deepEqual(dropped.slice(0, 2), [`err ${ERRNO.EPERM}`, `err ${ERRNO.EPERM}`]);
-      const bootBit = parseStatus(dropped[2]!).capBnd & (1n << BigInt(CAP_SYS_BOOT));
+      assert.deepEqual(dropped.slice(0, calls.length), calls.map(() => `err ${ERRNO.EPERM}`));
+      const bootBit = parseStatus(dropped[calls.length]!).capBnd & (1n << BigInt(CAP_SYS_BOOT));
       if (who === "root") assert.equal(bootBit, 0n, "CAP_SYS_BOOT left the bounding set");
       else assert.notEqual(bootBit, 0n, "unprivileged: the bounding set is left as it is");
       const kept = await probeUnder(probe, specs.slice(0, 1), as);

@@ -45,6 +45,7 @@ const COMMANDS: readonly { names: readonly string[]; load: () => Promise<Module>
   { names: ["explain"], load: () => import("./commands/explain.js") },
   { names: ["diff"], load: () => import("./commands/diff.js") },
   { names: ["report"], load: () => import("./commands/report.js") },
+  { names: ["doctor"], load: () => import("./commands/doctor.js") },
 ];
 
 /**

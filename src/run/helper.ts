@@ -4,19 +4,10 @@
  * root.
  */
 import { accessSync, constants } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { SyscageError } from "../errors.js";
+import { defaultHelperPath, packageRoot } from "../host/probe.js";
 
-/** The package root: two levels above this file, in `src/run/` and `dist/run/` alike. */
-export function packageRoot(): string {
-  return join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-}
-
-/** Where the built helper lives (whether or not it exists). */
-export function defaultHelperPath(): string {
-  return join(packageRoot(), "native", "build", "syscage-exec");
-}
+export { defaultHelperPath, packageRoot };
 
 /**
  * The path of an executable helper: `override` when given, else the built one.
