@@ -111,7 +111,7 @@ static const struct {
 } value_options[] = {
     {"--policy", 1},   {"--system-call-filter", 0}, {"--capability", 0},     {"--drop-capability", 0}, {"--settings", 1},
     {"--property", 0}, {"--unit", 1},               {"--arch", 0},           {"--profile", 1},         {"--kernel", 0},
-    {"--host-arch", 0}, {"--argument-width", 0},    {"--add-filter", 1},
+    {"--host-arch", 0}, {"--argument-width", 0},    {"--routes", 0},         {"--add-filter", 1},
 };
 
 static int value_option(const char *name) {
@@ -246,7 +246,7 @@ static uint32_t get_u32(const unsigned char *p) {
 
 /* run-cache.ts badDescription: what `syscage run` sends, and nothing else. */
 static int good_description(const unsigned char *d, size_t n) {
-  if (n < 28 || memcmp(d, "SCGX", 4) != 0 || get_u32(d + 4) != 1 || (get_u32(d + 12) & ~3u) != 0) return 0;
+  if (n < 28 || memcmp(d, "SCGX", 4) != 0 || get_u32(d + 4) != 1 || (get_u32(d + 12) & ~11u) != 0) return 0; /* options: capabilities, private network, new session */
   uint32_t count = get_u32(d + 24);
   if (count < 1 || count > 64) return 0;
   size_t o = 28;

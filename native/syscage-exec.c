@@ -39,7 +39,8 @@
  * Launch description (all integers in host byte order):
  *   char magic[4] = "SCGX"; u32 version = 1;
  *   u32 seccomp_flags;            the flags word for every program
- *   u32 options;                  bit 0: apply capabilities; bit 1: private network
+ *   u32 options;                  bit 0: apply capabilities; bit 1: private network;
+ *                                 bit 3: a new session (setsid) when none of fds 0-2 is a terminal
  *   u64 retained_capabilities;    bit n = capability n (used with option bit 0)
  *   u32 program_count;
  *   program_count times: u32 instruction_count; struct sock_filter[instruction_count]
@@ -127,6 +128,7 @@
 #define OPT_APPLY_CAPS 1u
 #define OPT_PRIVATE_NETWORK 2u
 #define OPT_RECORD 4u
+#define OPT_NEW_SESSION 8u
 #define MAX_ARG_ENTRIES 4096u
 
 /* Largest description accepted: 64 programs of 4096 instructions, with room. */
@@ -681,6 +683,11 @@ void helper_launch(int config_fd, int status, char **command) {
     close(c.record_fd); /* the supervisor has it */
     unsetenv("SYSCAGE_TEST_NO_USER_NOTIF");
   }
+  /* Without a terminal on fds 0-2 the command needs none: a new session leaves it no controlling
+     terminal, so it cannot push input into the caller's (TIOCSTI; the filter denies that too).
+     EPERM: this process already leads a process group, and keeps its session. */
+  if ((c.options & OPT_NEW_SESSION) && !isatty(0) && !isatty(1) && !isatty(2) && setsid() < 0 && errno != EPERM)
+    fail(EXIT_SETUP, "cannot start a new session: %s", strerror(errno));
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail(EXIT_SETUP, "cannot set no_new_privs: %s", strerror(errno));
   if (c.options & OPT_APPLY_CAPS) apply_capabilities(c.retained);
   load_filters(&c, record ? c.program_count - 1 : c.program_count);

@@ -30,6 +30,7 @@
  *   compile-kernel.test.ts.
  * Anything else — in particular ours LESS restrictive — fails.
  */
+import { isClosingRule, withRoutes } from "../src/policy/routes.js";
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -64,7 +65,7 @@ import {
 const X32_BIT = 0x40000000;
 const LO = 0xffffffffn;
 
-type Category = "libseccomp-flaw" | "narrow-high-bits" | "x32-high-word" | "overlap-restrictive" | "overlap-tie";
+type Category = "libseccomp-flaw" | "narrow-high-bits" | "x32-high-word" | "overlap-restrictive" | "overlap-tie" | "closed-route";
 
 interface Report {
   compared: number;
@@ -78,8 +79,8 @@ function newReport(): Report {
   return {
     compared: 0,
     excluded: 0,
-    counts: { "libseccomp-flaw": 0, "narrow-high-bits": 0, "x32-high-word": 0, "overlap-restrictive": 0, "overlap-tie": 0 },
-    examples: { "libseccomp-flaw": [], "narrow-high-bits": [], "x32-high-word": [], "overlap-restrictive": [], "overlap-tie": [] },
+    counts: { "libseccomp-flaw": 0, "narrow-high-bits": 0, "x32-high-word": 0, "overlap-restrictive": 0, "overlap-tie": 0, "closed-route": 0 },
+    examples: { "libseccomp-flaw": [], "narrow-high-bits": [], "x32-high-word": [], "overlap-restrictive": [], "overlap-tie": [], "closed-route": [] },
     failures: [],
   };
 }
@@ -123,7 +124,8 @@ function abiOf(p: Policy, arch: number, nr: number): AbiName | undefined {
 /** Compare our program and libseccomp's on one policy; adds to `rep`. */
 function compare(p: Policy, ours: readonly Insn[], theirs: readonly Insn[], resolved: LsResult["numbers"], seed: number, rep: Report, label: string): void {
   const excluded = excludedPoints(p, resolved);
-  const pw = wideOf(p);
+  // libseccomp gets the rules as written: its references read the policy with routes open.
+  const pw = wideOf({ ...p, routes: "open" });
   const p32 = truncated(pw);
   const flaws = suspectJumps(theirs);
   const one = (where: string, arch: number, nr: number, args: readonly bigint[]): void => {
@@ -143,6 +145,15 @@ function compare(p: Policy, ours: readonly Insn[], theirs: readonly Insn[], reso
       return;
     }
     if (got === ls) return;
+    // Closed routes (policy/routes.ts): libseccomp gets the rules as written; ours adds the closing rules.
+    // A call whose decision the closing rules change is a closed-route call (io_uring_*, clone3, openat2).
+    const asWritten = decide({ ...p, routes: "open" }, data);
+    if (asWritten.ret >>> 0 !== got) {
+      const rule = decide(p, data);
+      assert.ok(rule.reason === "rule" && isClosingRule(withRoutes(p).rules[rule.rule!]!), `${at}: the closing rules changed a decision that no closing rule made`);
+      note(rep, "closed-route", `${at}: ours ${formatAction(got)} (${asWritten.syscall}, closed route), libseccomp ${formatAction(ls)}`);
+      return;
+    }
     const bad = flawOnPath(theirs, flaws, data, "little");
     if (bad !== undefined) {
       note(rep, "libseccomp-flaw", `${at}: ours ${formatAction(got)}, libseccomp ${formatAction(ls)} through insn ${bad.pc}: ${bad.why}`);
@@ -170,7 +181,7 @@ function compare(p: Policy, ours: readonly Insn[], theirs: readonly Insn[], reso
     }
     const bits = abi === "x86" || abi === "x32" ? 32 : 64;
     const m = abi === undefined ? [] : matching(bits === 32 && abi === "x32" ? p32 : pw, abi, nr, bits === 32 ? args.map((a) => a & LO) : args, bits);
-    const rets = new Set(m.map((i) => actionRet(p.rules[i]!.action, abi!) >>> 0));
+    const rets = new Set(m.map((i) => actionRet(withRoutes(p).rules[i]!.action, abi!) >>> 0));
     if (m.length >= 2 && rets.has(ls)) {
       if (actionPrecedence(ref) < actionPrecedence(ls)) {
         note(rep, "overlap-restrictive", `${at}: rules ${m.map((i) => `#${i}`).join(",")} match; ours ${formatAction(ref)}, libseccomp ${formatAction(ls)}`);
@@ -181,7 +192,7 @@ function compare(p: Policy, ours: readonly Insn[], theirs: readonly Insn[], reso
         return;
       }
     }
-    rep.failures.push(`${at}: ours ${formatAction(got)}, libseccomp ${formatAction(ls)}; matching rules ${show(m.map((i) => p.rules[i]))}`);
+    rep.failures.push(`${at}: ours ${formatAction(got)}, libseccomp ${formatAction(ls)}; matching rules ${show(m.map((i) => withRoutes(p).rules[i]))}`);
   };
 
   const zero = [0n, 0n, 0n, 0n, 0n, 0n];
@@ -225,19 +236,26 @@ function differential(policies: readonly Policy[], optimize: (i: number) => 1 | 
   const specs = policies.map((p, i) => policyToSpec(p, optimize(i)));
   const built = libseccompBuild(specs);
   const rep = newReport();
+  const repOpen = newReport();
   const programs: Insn[][] = [];
   policies.forEach((p, i) => {
     const r = built[i]!;
     assert.deepEqual(r.errors, [], `libseccomp rejected rules of ${label(i)}: ${show(specs[i])}`);
     const theirs = decodeProgram(r.bpf);
     assert.deepEqual(verify(theirs), [], `libseccomp program ${label(i)} fails our verifier`);
-    const ours = compile(p).insns;
-    assert.deepEqual(verify(ours), [], `our program for ${label(i)} fails verify()`);
-    assert.ok(ours.length <= 4096);
-    programs.push([...ours]);
     const resolved = libseccompResolve([...new Set(p.rules.map((x) => x.syscall))], p.abis);
-    compare(p, ours, theirs, resolved, i * 7919 + 1, rep, label(i));
+    // Both ways: routes closed (the default; the closing rules are the only added differences) and open (as libseccomp gets the rules).
+    for (const routes of ["closed", "open"] as const) {
+      const side: Policy = { ...p, routes };
+      const ours = compile(side).insns;
+      assert.deepEqual(verify(ours), [], `our program for ${label(i)} (routes ${routes}) fails verify()`);
+      assert.ok(ours.length <= 4096);
+      if (routes === "closed") programs.push([...ours]);
+      compare(side, ours, theirs, resolved, i * 7919 + 1, routes === "closed" ? rep : repOpen, `${label(i)} (routes ${routes})`);
+    }
   });
+  assert.equal(repOpen.counts["closed-route"], 0, "with routes open no closing rule exists");
+  assert.deepEqual(repOpen.failures, [], "routes open");
   return { rep, programs };
 }
 

@@ -17,6 +17,7 @@ import { compile } from "../src/compile/index.js";
 import { definePolicy, OPERATORS, type Action, type ConditionInput, type Policy, type PolicyInput, type RuleInput } from "../src/policy/model.js";
 import { decide } from "../src/policy/evaluate.js";
 import { argVectors, hex, rng, show, tableRange, U64_MAX, valueArb } from "./helpers/compile-diff.js";
+import { withRoutes } from "../src/policy/routes.js";
 
 // ---- arbitraries ---------------------------------------------------------------
 
@@ -121,7 +122,7 @@ function checkPolicy(input: PolicyInput, seed: number, mutate: (insns: readonly 
     const got = interpret(insns, data, endian).ret >>> 0;
     const d = decide(policy, data);
     const want = d.ret >>> 0;
-    if (d.rule !== undefined && policy.rules[d.rule]!.conditions.length > 0) condDecided++;
+    if (d.rule !== undefined && withRoutes(policy).rules[d.rule]!.conditions.length > 0) condDecided++;
     if (got !== want) {
       throw new Error(
         `compiled program differs from decide()\n  policy ${show(input)}\n  ${label} arch ${hex(arch)} (${endian}) nr ${hex(nr)} args [${args.map((a) => hex(a)).join(", ")}]\n` +

@@ -21,6 +21,9 @@
  * ABI that lets other arches pass (bad-arch ALLOW), where syscage's single
  * program kills them.
  */
+import type { Policy } from "../src/policy/model.js";
+import { isClosingRule, withRoutes } from "../src/policy/routes.js";
+import { needHost } from "./helpers/host.js";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { hostAbi, getAbi, type AbiName } from "../src/abi/arch.js";
@@ -77,6 +80,8 @@ const DIFFERENCE_CLASSES = {
     "nspawn resolves names through the installed libseccomp; a syscall it does not know on that ABI gets no rule, so the filter default ERRNO(ENOSYS) applies where syscage (kernel 7.3 tables) allows or denies it",
   "libseccomp-x86-audit":
     "libseccomp's seccomp_rule_add_exact rejects argument conditions on x86 socket() (it multiplexes through socketcall), so nspawn skips its x86 audit filter and socket(AF_NETLINK, *, NETLINK_AUDIT) via the direct x86 socket syscall is ALLOWED; syscage applies the audit rule there too (stricter, ERRNO(EAFNOSUPPORT))",
+  "closed-route":
+    "syscage closes routes around denied calls by default (docs/semantics.md, \"Closed routes\"): the nspawn default restricts socket() by argument (the audit rule), which IORING_OP_SOCKET would get around, so io_uring_setup/enter/register get ERRNO(EPERM) where nspawn allows them; with --routes=open syscage gives nspawn's decisions",
 } as const;
 type DifferenceClass = keyof typeof DIFFERENCE_CLASSES;
 
@@ -205,6 +210,7 @@ function optionText(o: NspawnRunOptions): string {
 
 test("real systemd-nspawn installs what nspawnPolicy describes (x86_64, x86, x32)", async (t) => {
   if (!needOracle(t, "systemd-nspawn", "cc", "seccomp-kernel", "python3-seccomp")) return;
+  if (!needHost(t, "read-filters", "the nspawn data tests (test/nspawn-policy.test.ts, test/groups-cli.test.ts against systemd-analyze) and prove of our own program")) return;
   if (hostAbi() !== "x86_64") {
     t.skip(`the comparison covers x86_64, x86 and x32; this host is ${hostAbi()}`);
     return;
@@ -232,9 +238,11 @@ test("real systemd-nspawn installs what nspawnPolicy describes (x86_64, x86, x32
     // One allow-list filter per local ABI, plus one audit filter per ABI where libseccomp accepts the rule.
     const auditFilters = ABIS.filter((a) => ctx.facts.auditRuleAccepted.get(a) === true).length;
     assert.equal(programs.length, ABIS.length + auditFilters, `${label}: nspawn installed ${programs.length} filters (${stack.filters.map((f) => f.insns.length).join(", ")} instructions)`);
-    const policy = nspawnPolicy({ ...opts, abis: ABIS });
-    const ours = compile(policy).insns;
     const sets = nameSets(ctx, opts);
+    // Both ways: routes open (nspawn's own decisions) and closed (the default; only the closed routes may add differences).
+    for (const routes of ["open", "closed"] as const) {
+    const policy: Policy = { ...nspawnPolicy({ ...opts, abis: ABIS }), routes };
+    const ours = compile(policy).insns;
     const outcomes = new Set<number>();
     const local: string[] = [];
     for (const p of probes) {
@@ -244,8 +252,10 @@ test("real systemd-nspawn installs what nspawnPolicy describes (x86_64, x86, x32
       outcomes.add(real);
       if (predictInstalled(ctx, sets, p) !== real) modelMisses.push(`${label}: ${describe(p)}: nspawn ${formatAction(real)}, predicted ${formatAction(predictInstalled(ctx, sets, p))}`);
       if (real === mine) continue;
-      const classes = explain(ctx, sets, p, real, mine);
       const d = decide(policy, data);
+      const asWritten = interpret(compile({ ...policy, routes: "open" }).insns, data, "little").ret;
+      const closedRoute = routes === "closed" && asWritten !== mine && d.reason === "rule" && isClosingRule(withRoutes(policy).rules[d.rule!]!);
+      const classes: DifferenceClass[] = closedRoute ? ["closed-route"] : explain(ctx, sets, p, real, mine);
       const line = `${describe(p)}: nspawn ${formatAction(real)}, syscage ${formatAction(mine)} (syscage's ${d.reason}: ${d.origin})`;
       if (classes.length === 0) {
         local.push(line);
@@ -258,7 +268,8 @@ test("real systemd-nspawn installs what nspawnPolicy describes (x86_64, x86, x32
     }
     // The comparison saw all three nspawn outcomes, so it really ran the filters.
     for (const r of [RET_ALLOW, EPERM, ENOSYS]) assert.ok(outcomes.has(r), `${label}: nspawn's stack never returned ${formatAction(r)}`);
-    if (local.length > 0) failures.push(`${label}: ${local.length} unexplained difference(s)\n    ${local.join("\n    ")}`);
+    if (local.length > 0) failures.push(`${label} (routes ${routes}): ${local.length} unexplained difference(s)\n    ${local.join("\n    ")}`);
+    }
   }
   t.diagnostic(`the installed release's data predicts real nspawn at all but ${modelMisses.length} of ${probes.length * VARIANTS.length} points${modelMisses.length > 0 ? ":\n  " + modelMisses.slice(0, 20).join("\n  ") : ""}`);
   for (const [c, where] of seen) t.diagnostic(`accepted (${c}: ${DIFFERENCE_CLASSES[c]}): ${[...where].sort().join(" ")}`);
@@ -267,6 +278,7 @@ test("real systemd-nspawn installs what nspawnPolicy describes (x86_64, x86, x32
 
 test("real systemd-nspawn: filter stack shape and cost (reported for the benchmark)", async (t) => {
   if (!needOracle(t, "systemd-nspawn", "cc", "seccomp-kernel")) return;
+  if (!needHost(t, "read-filters", "the nspawn data tests (test/nspawn-policy.test.ts, test/groups-cli.test.ts against systemd-analyze) and prove of our own program")) return;
   if (hostAbi() !== "x86_64") {
     t.skip(`this host is ${hostAbi()}`);
     return;

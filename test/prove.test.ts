@@ -12,6 +12,8 @@
  * - the nspawn default proves in well under a second (time in the output);
  * - the CLI: exit 0 / 1 with the seccomp_data, one-line errors.
  */
+import { needHost } from "./helpers/host.js";
+import { IO_URING_SYSCALLS } from "../src/abi/io-uring.js";
 import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -405,6 +407,7 @@ const NSPAWN_VARIANTS: readonly NspawnRunOptions[] = [{}, { systemCallFilter: ["
 
 test("real systemd-nspawn filter stacks are proved equivalent to the installed release's nspawn policy", async (t) => {
   if (!needOracle(t, "systemd-nspawn", "cc", "seccomp-kernel", "python3-seccomp")) return;
+  if (!needHost(t, "read-filters", "the nspawn data tests (test/nspawn-policy.test.ts, test/groups-cli.test.ts against systemd-analyze) and prove of our own program")) return;
   if (hostAbi() !== "x86_64") {
     t.skip(`the comparison covers x86_64, x86 and x32; this host is ${hostAbi()}`);
     return;
@@ -416,9 +419,14 @@ test("real systemd-nspawn filter stacks are proved equivalent to the installed r
   for (const opts of NSPAWN_VARIANTS) {
     const stack = await dumpNspawnFilters(opts);
     const programs = stack.filters.map((f) => f.insns);
-    const policy = nspawnDataPolicy(data, opts, NSPAWN_ABIS);
+    // Real nspawn leaves the routes open: prove against the rules as written…
+    const policy: Policy = { ...nspawnDataPolicy(data, opts, NSPAWN_ABIS), routes: "open" };
     const ref = installedNspawnReference(policy, facts);
     const r = prove(programs, ref);
+    // …and with syscage's closed routes the only refutation is a closing rule (io_uring here).
+    const closed = prove(programs, installedNspawnReference({ ...policy, routes: "closed" }, facts));
+    assert.equal(closed.equivalent, false, "nspawn leaves io_uring open where syscage closes it");
+    assert.ok(IO_URING_SYSCALLS.includes(closed.counterexample!.syscall ?? ""), `closed-route counterexample: ${show(closed.counterexample)}`);
     if (!r.equivalent) assertGenuine(r, programs, ref, "nspawn");
     assert.ok(r.equivalent, `systemd-nspawn ${version} ${show(opts)}: ${show(r.counterexample)}`);
     assert.equal(r.method, "exhaustive");
@@ -426,7 +434,7 @@ test("real systemd-nspawn filter stacks are proved equivalent to the installed r
       `systemd-nspawn ${version} ${show(opts)}: ${programs.length} filters (${programs.map((p) => p.length).join(", ")} insns) proved equivalent in ${r.stats.ms.toFixed(0)} ms (${r.stats.paths} paths, ${r.stats.decisions} decisions)`,
     );
     // The proof is not vacuous: the same stack against a policy that allows one more syscall is refuted.
-    const moreAllowed = installedNspawnReference(nspawnDataPolicy(data, { ...opts, systemCallFilter: [...(opts.systemCallFilter ?? []), "init_module"] }, NSPAWN_ABIS), facts);
+    const moreAllowed = installedNspawnReference({ ...nspawnDataPolicy(data, { ...opts, systemCallFilter: [...(opts.systemCallFilter ?? []), "init_module"] }, NSPAWN_ABIS), routes: "open" }, facts);
     if (!(opts.capability ?? []).includes("all")) {
       const r2 = prove(programs, moreAllowed);
       assert.equal(r2.equivalent, false, "init_module allowed by the reference only");

@@ -29,6 +29,7 @@ import { expandItem } from "../policy/groups.js";
 import { ACTION_RANK, formatPolicyAction, type Condition, type Policy } from "../policy/model.js";
 import { retText } from "./diff.js";
 import { NSPAWN_AUDIT_ORIGIN, nspawnFilterSets, type NspawnFilterSets, type NspawnOptions } from "../policy/nspawn.js";
+import { isClosingRule, withRoutes } from "../policy/routes.js";
 
 /** What to explain: a syscall by name, or a number as seen in `seccomp_data.nr`. */
 export interface ExplainQuery {
@@ -363,7 +364,8 @@ function locate(query: ExplainQuery, abi: AbiName): { nr?: number; name?: string
  * is {@link decide}'s; the chain lists every rule for the syscall.
  * @throws SyscageError UNKNOWN_SYSCALL for a name on no ABI, BAD_USAGE for an ABI the policy does not cover.
  */
-export function explain(policy: Policy, query: ExplainQuery, context: ExplainContext = {}): Explanation {
+export function explain(given: Policy, query: ExplainQuery, context: ExplainContext = {}): Explanation {
+  const policy = withRoutes(given);
   if (typeof query.syscall === "string" && !knownSyscallNames().has(query.syscall)) {
     const s = suggest(query.syscall, knownSyscallNames());
     throw new SyscageError("UNKNOWN_SYSCALL", `unknown syscall "${query.syscall}" (not on any ABI in syscage's Linux tables).${didYouMean(s)}`, s);
@@ -452,7 +454,10 @@ function explainOn(
     won = winReason(policy, d.rule!, matched);
     const rule = policy.rules[d.rule!]!;
     const entry = profile !== undefined ? entryOfOrigin(rule.origin, profile) : undefined;
-    if (sets !== undefined && rule.origin !== NSPAWN_AUDIT_ORIGIN) {
+    if (isClosingRule(rule)) {
+      because = rule.origin;
+      if (sets !== undefined && name !== undefined) notes.push(`without the closed route: ${nspawnStory(name, sets).headline}`);
+    } else if (sets !== undefined && rule.origin !== NSPAWN_AUDIT_ORIGIN) {
       const story = nspawnStory(name!, sets);
       because = story.headline;
       notes.push(...story.notes);

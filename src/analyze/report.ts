@@ -20,6 +20,7 @@ import { actionRet, decide, rulesFor, type Decision } from "../policy/evaluate.j
 import { SYSTEMD_DATA_VERSION, expandItem, syscallGroups } from "../policy/groups.js";
 import { UNKNOWN_NUMBERS, diffPolicies, type SyscallDifference } from "./diff.js";
 import { explain, formatArg, type AbiExplanation, type ExplainContext, type WinReason } from "./explain.js";
+import { withRoutes } from "../policy/routes.js";
 
 /** One policy of a report, with a label for the page ("nspawn default (x86_64, x86, x32)"). */
 export interface ReportSide {
@@ -276,7 +277,8 @@ function decidedBy(d: Decision, policy: Policy): string {
  * argument vector and its own explanation. `name` is {@link UNKNOWN_ROW}
  * for a number the tables do not name.
  */
-export function reportCell(policy: Policy, abi: AbiName, name: string, nr: number, context: ExplainContext = {}): ReportCell {
+export function reportCell(given: Policy, abi: AbiName, name: string, nr: number, context: ExplainContext = {}): ReportCell {
+  const policy = withRoutes(given);
   const lines: ExplanationLine[] = [];
   const zeroArgs = [0n, 0n, 0n, 0n, 0n, 0n];
   const zero = decide(policy, call(abi, nr, zeroArgs));

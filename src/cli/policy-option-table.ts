@@ -33,6 +33,7 @@ export const POLICY_OPTIONS = [
   { name: "kernel", attr: "kernel", kind: "value", file: false },
   { name: "host-arch", attr: "hostArch", kind: "value", file: false },
   { name: "argument-width", attr: "argumentWidth", kind: "value", file: false },
+  { name: "routes", attr: "routes", kind: "value", file: false },
 ] as const satisfies readonly PolicyOptionSpec[];
 
 export type PolicyOptionName = (typeof POLICY_OPTIONS)[number]["name"];

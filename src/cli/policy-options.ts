@@ -20,7 +20,7 @@ import { localAbis, type AbiName } from "../abi/arch.js";
 import { CAPABILITY_NAMES } from "../abi/capabilities.js";
 import { SyscageError } from "../errors.js";
 import { readPolicyFile, resolveAbiList } from "../policy/json.js";
-import { ARGUMENT_WIDTH_MODES, type ArgumentWidthMode, type Policy } from "../policy/model.js";
+import { ARGUMENT_WIDTH_MODES, checkRoutes, type ArgumentWidthMode, type Policy } from "../policy/model.js";
 import { nspawnPolicy, type NspawnOptions } from "../policy/nspawn.js";
 import { mergeNspawnOptions, parseNspawnSettings } from "../policy/nspawn-settings.js";
 import { buildUnitPolicy, parseUnitFile, type UnitProperty } from "../policy/systemd-unit.js";
@@ -41,6 +41,7 @@ export interface PolicyOptionValues {
   kernel?: string;
   hostArch?: string;
   argumentWidth?: string;
+  routes?: string;
 }
 
 /** A policy from the command line, ready to compile. */
@@ -99,6 +100,10 @@ export function addPolicyOptions(cmd: Command, io: PolicyOptionsIo = { write: (t
     .option(
       "--argument-width <mode>",
       "how conditions read an argument: kernel (the bits its C type keeps, closing the high-bits bypass) or u64 (all register bits, as libseccomp); overrides a JSON policy's argumentWidth (default: the policy's, else kernel)",
+    )
+    .option(
+      "--routes <mode>",
+      "closed: where the rules deny or restrict a call that io_uring could perform, io_uring gets EPERM, and clone3/openat2 get ENOSYS where clone/openat are restricted; open: the rules exactly as real nspawn and runc enforce them; overrides a JSON policy's routes (default: the policy's, else closed)",
     );
 }
 
@@ -172,8 +177,10 @@ function unitOptionNames(o: PolicyOptionValues): string[] {
  */
 export function loadPolicy(opts: PolicyOptionValues): LoadedPolicy {
   const width = opts.argumentWidth === undefined ? undefined : parseArgumentWidth(opts.argumentWidth);
+  const routes = opts.routes === undefined ? undefined : checkRoutes(opts.routes.trim(), "--routes");
   const loaded = loadPolicySource(opts);
-  return width === undefined ? loaded : { ...loaded, policy: { ...loaded.policy, argumentWidth: width } };
+  const policy = { ...loaded.policy, ...(width !== undefined ? { argumentWidth: width } : {}), ...(routes !== undefined ? { routes } : {}) };
+  return width === undefined && routes === undefined ? loaded : { ...loaded, policy };
 }
 
 /** {@link loadPolicy} without `--argument-width`. */

@@ -19,6 +19,7 @@ import { formatPolicyAction, type FilterFlag, type Policy } from "../policy/mode
 import { Dag, type Node } from "./dag.js";
 import { ARCH_OFFSET, dispatchNode, layout } from "./emit.js";
 import { buildSections, type ArchSection } from "./table.js";
+import { withRoutes } from "../policy/routes.js";
 
 export type { ArchSection, Segment, SyscallDecision } from "./table.js";
 
@@ -88,7 +89,8 @@ function policyWarnings(policy: Policy, abis: readonly AbiName[]): string[] {
  * Compile a policy into one program covering all its ABIs. The result always
  * passes the kernel's checks; a program over 4096 instructions is an error.
  */
-export function compile(policy: Policy, opts: CompileOptions = {}): CompiledProgram {
+export function compile(given: Policy, opts: CompileOptions = {}): CompiledProgram {
+  const policy = withRoutes(given);
   const abis = [...new Set(opts.abis ?? policy.abis)];
   if (abis.length === 0) throw new SyscageError("NO_ABIS", "no ABI to compile for; name at least one with --arch");
   const dag = new Dag();

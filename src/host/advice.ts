@@ -54,7 +54,7 @@ export function hostNotes(facts: HostFacts): HostNote[] {
     add("seccomp-strict", "limit", "this process is in seccomp strict mode: nothing but read, write, exit and sigreturn can run", null);
   } else if (mode === 2) {
     const n = facts.process.seccompFilters;
-    add("already-filtered", "note", `this process is already under ${n === null ? "a" : n} seccomp filter${n === 1 ? "" : "s"} (a container or a sandbox): syscage's filter stacks on top of it, and the strictest action of all filters wins`, "compare with `syscage doctor` outside the sandbox");
+    add("already-filtered", "note", `this process is already under ${n === null ? "a" : n} seccomp filter${n === 1 ? "" : "s"} (a container or a sandbox): syscage's filter stacks on top of it, the strictest action of all filters wins, and no process here can read another's filters`, "compare with `syscage doctor` outside the sandbox");
   }
   if (facts.process.noNewPrivs === true) {
     add("no-new-privs", "note", "no_new_privs is already set on this process: set-user-ID programs do not gain privileges here, with or without syscage", null);

@@ -85,6 +85,11 @@ export interface HostFacts {
     readonly noNewPrivs: boolean | null;
     /** The effective capability set, hex as in /proc (`CapEff:`), or null. */
     readonly capEff: string | null;
+    /**
+     * This process may read other processes' filters (PTRACE_SECCOMP_GET_FILTER):
+     * it needs CAP_SYS_ADMIN and must not be under seccomp itself.
+     */
+    readonly canReadFilters: Tried;
   };
   readonly landlock: {
     /** Landlock's ABI version; 0 when unavailable; null when unknown. */
@@ -284,6 +289,15 @@ function probeUncached(helperPath: string): HostFacts {
   const unprivileged = euid === 0 ? tried(f("userns-unprivileged"), noHelper) : self;
   const tiocsti = readInt("/proc/sys/dev/tty/legacy_tiocsti");
   const capEff = statusField(status, "CapEff");
+  const sysAdmin = capEff === null ? null : (BigInt(`0x${capEff}`) & (1n << 21n)) !== 0n;
+  const canReadFilters: Tried =
+    seccompMode !== null && seccompMode !== "0"
+      ? { available: false, detail: "this process is under seccomp, and the kernel lets only an unfiltered tracer read filters" }
+      : sysAdmin === false
+        ? { available: false, detail: "needs CAP_SYS_ADMIN" }
+        : sysAdmin === null || seccompMode === null
+          ? { available: null, detail: "unknown: /proc/self/status has no Seccomp: or CapEff: line" }
+          : { available: true, detail: "ok" };
 
   return {
     version: HOST_FACTS_VERSION,
@@ -302,6 +316,7 @@ function probeUncached(helperPath: string): HostFacts {
       seccompFilters: filters === null ? null : Number(filters),
       noNewPrivs: nnp === null ? null : nnp === "1",
       capEff,
+      canReadFilters,
     },
     landlock: { abi: landlockAbi, detail: landlockDetail },
     userNamespaces: { self, unprivileged, max: readInt("/proc/sys/user/max_user_namespaces") },

@@ -10,6 +10,7 @@ import { SUBCALL_ARG_MASK, multiplexedAs, type MultiplexedCall } from "../abi/mu
 import { syscallName } from "../abi/tables.js";
 import { SyscageError } from "../errors.js";
 import { ACTION_RANK, type Action, type Condition, type Policy, type Rule } from "./model.js";
+import { withRoutes } from "./routes.js";
 
 /** The inputs a seccomp filter sees that a policy can depend on. */
 export interface CallData {
@@ -29,7 +30,11 @@ export interface Decision {
   /** The syscall name on that ABI, when the tables know the number. */
   readonly syscall?: string;
   readonly reason: "rule" | "default" | "unknown" | "badArch";
-  /** Index into policy.rules of the deciding rule (reason "rule"). */
+  /**
+   * Index of the deciding rule (reason "rule") in `withRoutes(policy).rules`:
+   * the policy's own rules keep their indices, and a higher index is a rule
+   * that closes a route (policy/routes.ts).
+   */
   readonly rule?: number;
   readonly origin: string;
 }
@@ -149,7 +154,8 @@ const applied = new WeakMap<readonly Rule[], { length: number; byAbi: Map<AbiNam
  * does. A rule with conditions cannot follow: the sub-call's arguments are
  * behind a pointer that no filter can read (docs/semantics.md).
  */
-export function rulesFor(policy: Pick<Policy, "rules">, abi: AbiName, name: string): readonly AppliedRule[] {
+export function rulesFor(given: Policy, abi: AbiName, name: string): readonly AppliedRule[] {
+  const policy = withRoutes(given);
   let cache = applied.get(policy.rules);
   if (cache === undefined || cache.length !== policy.rules.length) {
     cache = { length: policy.rules.length, byAbi: new Map() };
@@ -180,7 +186,8 @@ export function rulesFor(policy: Pick<Policy, "rules">, abi: AbiName, name: stri
   return byName.get(name) ?? [];
 }
 
-export function decide(policy: Policy, call: CallData): Decision {
+export function decide(given: Policy, call: CallData): Decision {
+  const policy = withRoutes(given);
   const abi = abiForCall(policy, call.arch, call.nr);
   if (abi === undefined) {
     return { action: policy.badArch.action, ret: badArchRet(policy), reason: "badArch", origin: policy.badArch.origin };

@@ -39,6 +39,7 @@ import { abisWithSyscall, syscallTable } from "../abi/tables.js";
 import { SyscageError } from "../errors.js";
 import { actionRet } from "./evaluate.js";
 import { ACTION_RANK, formatPolicyAction, type Action, type Condition, type FilterFlag, type Policy, type Rule } from "./model.js";
+import { withRoutes } from "./routes.js";
 
 /** Export formats. */
 export type ExportFormat = "oci" | "docker" | "spo" | "systemd";
@@ -343,7 +344,8 @@ function exportedRules(p: Policy, format: string): { rule: Rule; index: number }
 }
 
 /** The OCI / Docker object of a policy (see the module doc). */
-export function policyToOci(p: Policy, format: "oci" | "docker" | "spo" = "oci"): { seccomp: OciSeccomp; warnings: string[] } {
+export function policyToOci(given: Policy, format: "oci" | "docker" | "spo" = "oci"): { seccomp: OciSeccomp; warnings: string[] } {
+  const p = withRoutes(given);
   const warnings = profileWarnings(p, format);
   const def = ociAction(p.default.action, p.abis, format, `default action ${formatPolicyAction(p.default.action)}`);
   const syscalls: OciSyscall[] = [];
@@ -545,7 +547,8 @@ function policyToSystemd(p: Policy): { text: string; warnings: string[] } {
  * Export a policy to `format`.
  * @throws SyscageError EXPORT_UNSUPPORTED naming the rule and saying why the format cannot express it.
  */
-export function exportPolicy(p: Policy, format: ExportFormat, opts: ExportOptions = {}): ExportResult {
+export function exportPolicy(given: Policy, format: ExportFormat, opts: ExportOptions = {}): ExportResult {
+  const p = withRoutes(given);
   switch (format) {
     case "oci":
     case "docker": {

@@ -36,6 +36,7 @@ import {
   parseAction,
   type Action,
   type ArgumentWidthMode,
+  type RoutesMode,
   type ConditionInput,
   type FilterFlag,
   type Policy,
@@ -154,6 +155,8 @@ export function parsePolicyJson(text: string, source: string): Policy {
   const flags = (field(root, "flags")?.children ?? []).map((n) => str(n) as FilterFlag);
   const widthNode = field(root, "argumentWidth");
   const argumentWidth = widthNode === undefined ? undefined : (str(widthNode) as ArgumentWidthMode);
+  const routesNode = field(root, "routes");
+  const routes = routesNode === undefined ? undefined : (str(routesNode) as RoutesMode);
   const rules = (field(root, "rules")?.children ?? []).map((r, i) => ruleAt(doc, r, i));
   const dflt = actionAt(doc, field(root, "default"), ["default"]);
   const unknown = actionAt(doc, field(root, "unknown"), ["unknown"]);
@@ -164,6 +167,7 @@ export function parsePolicyJson(text: string, source: string): Policy {
       rules,
       flags,
       ...(argumentWidth !== undefined ? { argumentWidth } : {}),
+      ...(routes !== undefined ? { routes } : {}),
       ...(abis !== undefined ? { abis } : {}),
       ...(dflt !== undefined ? { default: dflt } : {}),
       ...(unknown !== undefined ? { unknown } : {}),

@@ -107,7 +107,21 @@ export interface Policy {
    * as libseccomp compares them.
    */
   readonly argumentWidth?: ArgumentWidthMode;
+  /**
+   * Routes around denied calls (docs/semantics.md, "Closed routes"). "closed"
+   * (the default when absent): where the rules deny or restrict a call that
+   * io_uring could perform, io_uring gets ERRNO(EPERM); where they restrict
+   * clone or openat, clone3 or openat2 get ERRNO(ENOSYS). "open": the rules
+   * exactly as written, as real nspawn and runc enforce them.
+   */
+  readonly routes?: RoutesMode;
 }
+
+/** See {@link Policy.routes}. */
+export type RoutesMode = "closed" | "open";
+
+/** The accepted values of {@link Policy.routes}. */
+export const ROUTES_MODES: readonly RoutesMode[] = ["closed", "open"];
 
 /** See {@link Policy.argumentWidth}. */
 export type ArgumentWidthMode = "kernel" | "u64";
@@ -244,6 +258,8 @@ export interface PolicyInput {
   readonly flags?: readonly FilterFlag[];
   /** Default: "kernel" (compare the value the kernel uses); "u64" is libseccomp's full 64 bits. */
   readonly argumentWidth?: ArgumentWidthMode;
+  /** Default: "closed" (io_uring, clone3 and openat2 closed where the rules need it); "open" as nspawn and runc. */
+  readonly routes?: RoutesMode;
   readonly rules?: readonly RuleInput[];
   /** Origin of the default action, for explanations. */
   readonly origin?: string;
@@ -345,7 +361,15 @@ export function definePolicy(input: PolicyInput): Policy {
     abis: [...new Set(abis)],
     flags: [...new Set(input.flags ?? [])],
     argumentWidth: checkArgumentWidth(input.argumentWidth ?? "kernel"),
+    routes: checkRoutes(input.routes ?? "closed"),
   };
+}
+
+/** A {@link RoutesMode}, or an error naming the field. */
+export function checkRoutes(m: string, where = "routes"): RoutesMode {
+  if ((ROUTES_MODES as readonly string[]).includes(m)) return m as RoutesMode;
+  const s = suggest(m, ROUTES_MODES);
+  throw new SyscageError("BAD_OPTION", `${where}: "${m}" is not one of ${ROUTES_MODES.join(", ")}.${didYouMean(s)}`);
 }
 
 function checkArgumentWidth(m: string): ArgumentWidthMode {

@@ -57,6 +57,8 @@ export function formatPolicyJson(policy: Policy, comment?: string): string {
     ...(policy.flags.length > 0 ? { flags: [...policy.flags] } : {}),
     // "kernel" is the format's default; "u64" must survive the round trip.
     ...(policy.argumentWidth === "u64" ? { argumentWidth: "u64" } : {}),
+    // "closed" is the default; "open" must survive the round trip.
+    ...(policy.routes === "open" ? { routes: "open" } : {}),
     rules,
   };
   return stringify(doc) + "\n";

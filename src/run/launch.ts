@@ -13,6 +13,8 @@ import { compile, type CompiledProgram } from "../compile/index.js";
 import { SyscageError } from "../errors.js";
 import { FILTER_FLAGS, type FilterFlag, type Policy } from "../policy/model.js";
 import { nspawnCapabilities, nspawnPolicy } from "../policy/nspawn.js";
+import { withRoutes } from "../policy/routes.js";
+import { guardTerminal } from "./terminal.js";
 
 /**
  * The sandbox half of the options of {@link spawn} and {@link run}.
@@ -76,6 +78,8 @@ export interface LaunchPlan {
   /** Retained capability numbers, or null to leave capabilities as they are. */
   readonly capabilities: ReadonlySet<number> | null;
   readonly privateNetwork: boolean;
+  /** The helper starts a new session when none of fds 0-2 is a terminal (terminal.ts). */
+  readonly newSession: boolean;
 }
 
 const NSPAWN_KEYS = ["capability", "dropCapability", "systemCallFilter", "abis"] as const;
@@ -127,7 +131,8 @@ export function planLaunch(options: SandboxOptions = {}): LaunchPlan {
     privateNetwork: options.privateNetwork,
     abis: options.abis,
   };
-  const policy = options.policy ?? nspawnPolicy(nspawnOpts);
+  // The closed routes (policy/routes.ts) and, for a launch, the terminal guard (terminal.ts).
+  const policy = guardTerminal(withRoutes(options.policy ?? nspawnPolicy(nspawnOpts)));
   let capabilities: ReadonlySet<number> | null;
   if (options.capabilities === "keep") capabilities = null;
   else if (options.capabilities !== undefined) capabilities = capabilitySet(options.capabilities);
@@ -154,12 +159,15 @@ export function planLaunch(options: SandboxOptions = {}): LaunchPlan {
     flags: flagsWord(options.flags ?? policy.flags),
     capabilities,
     privateNetwork: options.privateNetwork === true,
+    newSession: policy.routes !== "open",
   };
 }
 
 /** Option bits of the launch description. */
 const OPT_APPLY_CAPS = 1;
 const OPT_PRIVATE_NETWORK = 2;
+/** Bit 2 (4) is record mode (record/record.ts). */
+const OPT_NEW_SESSION = 8;
 
 /**
  * The binary launch description read by native/syscage-exec.c (host byte
@@ -176,7 +184,7 @@ export function encodeLaunch(plan: LaunchPlan): Uint8Array {
   out.set([0x53, 0x43, 0x47, 0x58], 0); // "SCGX"
   view.setUint32(4, 1, le);
   view.setUint32(8, plan.flags, le);
-  view.setUint32(12, (plan.capabilities !== null ? OPT_APPLY_CAPS : 0) | (plan.privateNetwork ? OPT_PRIVATE_NETWORK : 0), le);
+  view.setUint32(12, (plan.capabilities !== null ? OPT_APPLY_CAPS : 0) | (plan.privateNetwork ? OPT_PRIVATE_NETWORK : 0) | (plan.newSession ? OPT_NEW_SESSION : 0), le);
   let mask = 0n;
   for (const c of plan.capabilities ?? []) mask |= 1n << BigInt(c);
   view.setBigUint64(16, mask, le);

@@ -18,7 +18,7 @@ import { defaultHelperPath, probeHost, type HostFacts } from "../../src/host/pro
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
 
 /** The kernel capabilities tests ask for (docs/testing.md lists who needs which). */
-export type HostCapability = "i386" | "x32" | "landlock" | "user-notif" | "userns-unprivileged" | "io_uring" | "legacy-tiocsti";
+export type HostCapability = "i386" | "x32" | "landlock" | "user-notif" | "userns-unprivileged" | "io_uring" | "legacy-tiocsti" | "read-filters";
 
 let facts: HostFacts | undefined;
 
@@ -51,6 +51,8 @@ export function hostLacks(cap: HostCapability): string | null {
       return f.userNamespaces.unprivileged.available === true ? null : `unprivileged user namespaces are unavailable (${f.userNamespaces.unprivileged.detail})`;
     case "io_uring":
       return f.ioUring.setup.available === true ? null : `io_uring is unavailable (${f.ioUring.setup.detail})`;
+    case "read-filters":
+      return f.process.canReadFilters.available === true ? null : `this process cannot read other processes' seccomp filters (${f.process.canReadFilters.detail})`;
     case "legacy-tiocsti":
       return f.terminal.legacyTiocsti === true ? null : "TIOCSTI is restricted to CAP_SYS_ADMIN (dev.tty.legacy_tiocsti = 0)";
   }

@@ -40,6 +40,7 @@ const SIDE_HELP: Readonly<Record<PolicyOptionName, string>> = {
   kernel: "profile: host kernel for minKernel",
   "host-arch": "profile: host architecture",
   "argument-width": "kernel or u64: how conditions read an argument (overrides the policy's)",
+  routes: "closed or open: io_uring, clone3 and openat2 closed where the rules need it, or as written (overrides the policy's)",
 };
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -129,16 +130,16 @@ function loadSideUnchecked(name: "A" | "B", file: string | undefined, values: Po
       return { side: { kind: "program", insns, abis, label: `${file} (raw program)` }, kind, warnings: [] };
     }
     case "policy":
-      clash(["arch", "argument-width"]);
+      clash(["arch", "argument-width", "routes"]);
       break;
     case "profile":
-      clash(["arch", "argument-width", "capability", "drop-capability", "kernel", "host-arch"]);
+      clash(["arch", "argument-width", "routes", "capability", "drop-capability", "kernel", "host-arch"]);
       break;
     case "settings":
-      clash(["arch", "argument-width", "system-call-filter", "capability", "drop-capability", "private-network"]);
+      clash(["arch", "argument-width", "routes", "system-call-filter", "capability", "drop-capability", "private-network"]);
       break;
     case "unit":
-      clash(["arch", "argument-width", "property"]);
+      clash(["arch", "argument-width", "routes", "property"]);
       break;
   }
   const l = loadPolicy({ ...values, [kind === "settings" ? "settings" : kind]: file });

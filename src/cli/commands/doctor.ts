@@ -41,6 +41,7 @@ function factRows(f: HostFacts): string[][] {
     kv("seccomp filter flags", list(SECCOMP_FLAGS, f.seccomp.flags)),
     kv("constant-action cache", yesNo(f.seccomp.constantActionCache, "yes (Linux >= 5.11)", "no (Linux < 5.11)")),
     kv("this process: seccomp", f.process.seccompMode === null ? "unknown" : f.process.seccompMode === 0 ? "none" : f.process.seccompMode === 1 ? "strict mode" : `${f.process.seccompFilters ?? "some"} filter(s)`),
+    kv("this process: can read filters", triedText(f.process.canReadFilters)),
     kv("this process: no_new_privs", yesNo(f.process.noNewPrivs)),
     kv("this process: user", `euid ${f.process.euid}${f.process.root ? " (root)" : ""}, CapEff ${f.process.capEff ?? "unknown"}`),
     kv("Landlock", f.landlock.abi === null ? f.landlock.detail : f.landlock.abi === 0 ? `no: ${f.landlock.detail}` : `ABI ${f.landlock.abi}`),
