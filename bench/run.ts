@@ -26,6 +26,7 @@ import { argFreeAllowCache, attachTimes, buildHelpers, libseccompCompile, libsec
 import { realNspawnStack, type RealNspawn } from "./nspawn.js";
 import { ABIS, REPO_ROOT, densePolicies, nspawnBenchPolicy, profilePolicy, syntheticPolicies, toCSpec, toLsSpec, toPolicyInput, type BenchPolicy } from "./policies.js";
 import { measureProve } from "./prove.js";
+import { routesSection, type RoutesInput } from "./routes.js";
 import { formatRecordBench, measureRecord, type RecordBench } from "./record.js";
 
 const RUNS = 21; // timed compile runs per policy and compiler (after warm-up)
@@ -200,6 +201,7 @@ interface Extras {
   record?: RecordBench | string;
   prove: string[];
   argwidths: string[];
+  routes: RoutesInput[];
 }
 
 const errText = (e: unknown): string => `n/a: ${(e instanceof Error ? e.message : String(e)).split("\n")[0]}`;
@@ -255,7 +257,12 @@ async function runExtras(tmp: string, c: Compiled): Promise<Extras> {
   log("timing prove");
   const prove = measureProve().lines;
   const argwidths = measureArgWidths().lines;
-  return { nspawn, launch, cost, record, prove, argwidths };
+  const routes: RoutesInput[] = ["nspawn-default", "docker-default", "podman-default"].flatMap((name) => {
+    const r = c.rows.find((x) => x.policy.name === name);
+    if (r === undefined) return [];
+    return [{ name, policy: r.policy.build !== undefined ? r.policy.build() : definePolicy(toPolicyInput(r.policy)) }];
+  });
+  return { nspawn, launch, cost, record, prove, argwidths, routes };
 }
 
 // ---- report ------------------------------------------------------------------
@@ -463,6 +470,7 @@ function report(rows: readonly Row[], libseccomp: string, x: Extras): string {
     "",
     ...ratioTable(rows),
     "",
+    ...routesSection(x.routes),
     ...sparseSection(),
     ...nspawnSection(x.nspawn),
     ...launchSection(x.launch, x.cost),

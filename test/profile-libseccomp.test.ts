@@ -39,6 +39,7 @@
  * the rule), and socketcall/ipc on x86/s390/s390x when a rule names a
  * multiplexed call (libseccomp adds argument rules there).
  */
+import { isClosingRule, withRoutes } from "../src/policy/routes.js";
 import { test, type TestContext } from "node:test";
 import { mulberry32 } from "../src/rng.js";
 import assert from "node:assert/strict";
@@ -197,8 +198,9 @@ type Category =
   | "x32-high-word"
   | "bad-arch"
   | "unknown-number"
-  | "enosys-stub";
-const CATEGORIES: readonly Category[] = ["narrow-high-bits", "libseccomp-flaw", "overlap-restrictive", "overlap-tie", "x32-high-word", "bad-arch", "unknown-number", "enosys-stub"];
+  | "enosys-stub"
+  | "closed-route";
+const CATEGORIES: readonly Category[] = ["narrow-high-bits", "libseccomp-flaw", "overlap-restrictive", "overlap-tie", "x32-high-word", "bad-arch", "unknown-number", "enosys-stub", "closed-route"];
 
 interface Report {
   compared: number;
@@ -271,7 +273,9 @@ function compareCase(c: Case, rep: Report): void {
   const endian = getAbi(p.abis[0]!).endian;
   const excluded = excludedPoints(p, c.resolved);
   const max = new Map(p.abis.map((a) => [a, maxNamed(runc.names, a, c.resolved)]));
-  const pw = wideOf(p);
+  // runc gets the rules as written: the references read the policy with routes open.
+  const written: Policy = { ...p, routes: "open" };
+  const pw = wideOf(written);
   const p32 = truncated(pw);
   const flaws = suspectJumps(c.theirs);
   const one = (where: string, arch: number, nr: number, args: readonly bigint[]): void => {
@@ -300,6 +304,11 @@ function compareCase(c: Case, rep: Report): void {
       return;
     }
     if (got === ref) return;
+    // A call whose decision the closing rules change is a closed-route call (io_uring_*, clone3, openat2).
+    if (p.routes !== "open" && decide(written, { arch, nr, args }).ret >>> 0 !== got) {
+      assert.ok(d.reason === "rule" && isClosingRule(withRoutes(p).rules[d.rule!]!), `${at}: the closing rules changed a decision that no closing rule made`);
+      return note(rep, "closed-route", `${at} (${d.syscall}): ours ${formatAction(got)}, runc ${formatAction(ref)}`);
+    }
     if (abi === undefined) {
       if (got === 0x80000000 && ref === 0) return note(rep, "bad-arch", at);
       rep.failures.push(`${at}: bad arch: ours ${formatAction(got)}, runc ${formatAction(ref)}`);
@@ -407,7 +416,12 @@ function run(inputs: { label: string; profile: PProfile; setup: Setup; full: boo
     assert.equal(imported.policy.argumentWidth, width ?? "kernel", "the importer's argument width");
     const theirs = decodeProgram(b.bpf, x.label, getAbi(x.setup.host).endian);
     assert.deepEqual(verify(theirs), [], `${x.label}: libseccomp's program fails our verifier`);
+    // Both ways: routes closed (syscage's default; the closing rules are the only added differences) and open (runc's reading).
     compareCase({ label: x.label, policy: imported.policy, runc: runcs[i]!, theirs, resolved, full: x.full, seed: i * 7919 + 1 }, rep);
+    const open = newReport();
+    compareCase({ label: `${x.label} (routes open)`, policy: { ...imported.policy, routes: "open" }, runc: runcs[i]!, theirs, resolved, full: x.full, seed: i * 7919 + 1 }, open);
+    assert.equal(open.counts["closed-route"], 0);
+    rep.failures.push(...open.failures);
   });
   return { skipped };
 }

@@ -12,9 +12,10 @@
  *   syscalls on an error, where the filter decides.
  * - struct-hidden arguments (HIDDEN_ARGUMENT_ROUTES): clone3 takes clone's
  *   flags in a struct, openat2 takes openat's in a struct; no filter can read
- *   them. When the policy restricts clone (or openat/open) in any way, clone3
+ *   them. When the policy restricts clone (or openat/open) by argument, clone3
  *   (openat2) gets ERRNO(ENOSYS), so libc falls back to the call whose
- *   arguments the filter checks (as Docker's default profile does).
+ *   arguments the filter checks (as Docker's default profile does). A clone
+ *   denied outright leaves clone3 as the policy says.
  *
  * The closing rules are ordinary rules appended to the policy, with origins
  * that name the rule that caused them; every consumer (the compiler, decide,
@@ -115,9 +116,13 @@ function closingRules(policy: Policy, rules: readonly Rule[]): Rule[] {
       for (const s of ringCalls) out.push(markClosing({ syscall: s, action: IO_URING_CLOSED, conditions: [], origin }));
     }
   }
+  // Only a restriction by argument: where the policy denies clone outright but allows clone3 (a
+  // recorded policy of a threaded program), clone3 is what the policy means, and ENOSYS would send
+  // libc to the denied clone.
   for (const route of HIDDEN_ARGUMENT_ROUTES) {
     if (!stillOpen(route.call)) continue;
     for (const h of route.hides) {
+      if (!policy.abis.some((abi) => syscallNumber(abi, h) !== undefined) || openness(policy, rules, h).state !== "restricted") continue;
       const why = notOpenReason(policy, rules, h);
       if (why === null) continue;
       const origin = `closed route: ${why}, and ${route.call} hides ${route.what} from the filter; ${route.call} gets ENOSYS so libc falls back to ${route.hides[0]} (--routes=open keeps ${route.call})`;
