@@ -389,6 +389,15 @@ static int launch(const struct entry *e, char **command) {
       fprintf(stderr, "syscage: cannot wait for %s: %s\n", command[0], strerror(errno));
       return 125;
     }
+  /* The handshake line first (helper_launch writes it once the description is read). */
+  static const char hello[] = HELPER_HANDSHAKE "\n";
+  char *line = report;
+  if (strncmp(report, hello, sizeof hello - 1) == 0) line = report + sizeof hello - 1;
+  else {
+    fprintf(stderr, "syscage: the command was not run: the launch stopped before the native helper read its description\n");
+    return 125;
+  }
+  memmove(report, line, strlen(line) + 1);
   char *nl = strchr(report, '\n');
   if (nl != NULL) *nl = '\0';
   if (report[0] != '\0') {

@@ -30,10 +30,12 @@
  *      newest filter and wins ties between actions of the same kind);
  *   4. execvp(COMMAND, ARGS).
  *
- * Failure before exec: one line "125 REASON" on STATUS_FD and exit 125. exec
- * failure: "127 REASON" (not found) or "126 REASON" (cannot execute), with
- * that exit status. STATUS_FD is close-on-exec, so a successful exec shows up
- * as end of file with nothing written. STATUS_FD "-" means stderr, with the
+ * STATUS_FD first gets the handshake line "0 syscage-exec" once the launch
+ * description is read (a file that is not the helper never writes it). Failure
+ * before exec: then one line "125 REASON" and exit 125. exec failure: "127
+ * REASON" (not found) or "126 REASON" (cannot execute), with that exit status.
+ * STATUS_FD is close-on-exec, so a successful exec shows up as end of file
+ * after the handshake. STATUS_FD "-" means stderr, with the
  * prefix "syscage-exec: ".
  *
  * Launch description (all integers in host byte order):
@@ -675,6 +677,13 @@ void helper_launch(int config_fd, int status, char **command) {
   struct config c;
   memset(&c, 0, sizeof c);
   parse_config(config_fd, &c);
+  /* The handshake: this is syscage's helper and it read the description. A file that is not the
+     helper (an empty file runs as an empty shell script and exits 0) never writes it. */
+  if (status_fd >= 0) {
+    static const char hello[] = HELPER_HANDSHAKE "\n";
+    ssize_t w = write(status_fd, hello, sizeof hello - 1);
+    (void)w;
+  }
 
   int record = (c.options & OPT_RECORD) != 0, to_sup = -1, from_sup = -1;
   if (c.options & OPT_PRIVATE_NETWORK) private_network();

@@ -22,4 +22,7 @@ int cached_run(int argc, char **argv);
  */
 int host_probe(void);
 
+/* The first line the helper writes on its status fd (launch-status.ts HELPER_HANDSHAKE). */
+#define HELPER_HANDSHAKE "0 syscage-exec"
+
 #endif

@@ -242,7 +242,8 @@ describe("the native helper itself fails closed", () => {
     // Bypass the TypeScript verifier: an invalid opcode goes straight to the kernel.
     const bad = { ...plan, programs: [{ insns: decodeProgram(new Uint8Array([0xff, 0xff, 0, 0, 0, 0, 0, 0])), source: "bad" }, ...plan.programs] };
     const cases: [string, Uint8Array, RegExp][] = [
-      ["kernel refusal", encodeLaunch(bad), /^125 cannot load seccomp filter 1 of 2 .*Invalid argument/],
+      // The handshake once the description is read, then the failure.
+      ["kernel refusal", encodeLaunch(bad), /^0 syscage-exec\n125 cannot load seccomp filter 1 of 2 .*Invalid argument/],
       ["truncated", encodeLaunch(plan).slice(0, 100), /^125 launch description is truncated/],
       ["bad magic", new Uint8Array(64), /^125 launch description has a bad magic/],
       ["empty", new Uint8Array(0), /^125 launch description is truncated/],
@@ -258,7 +259,18 @@ describe("the native helper itself fails closed", () => {
     const m = marker();
     const ok = await helperWith(encodeLaunch(plan), m);
     assert.equal(ok.code, 0);
-    assert.equal(ok.report, "");
+    assert.equal(ok.report, "0 syscage-exec\n");
     assert.equal(existsSync(m), true);
+  });
+
+  test("a helper that is not the helper (an empty file runs as an empty shell script) never counts as a launch: exit 125", async (t) => {
+    if (setup(t) === null) return;
+    const dir = mkdtempSync(join(tmpdir(), "syscage-fake-helper-"));
+    const fake = join(dir, "syscage-exec");
+    writeFileSync(fake, "");
+    chmodSync(fake, 0o755);
+    const m = marker();
+    await assert.rejects(run("touch", [m], { helper: fake }), (e: unknown) => e instanceof LaunchError && e.exitStatus === 125 && /handshake/.test(e.message));
+    assert.equal(existsSync(m), false);
   });
 });

@@ -26,9 +26,22 @@ export class LaunchError extends SyscageError {
   }
 }
 
-/** Parse the helper's status line ("125 reason"); undefined for no report (the exec happened). */
+/** The first line the helper writes on its status fd once it has read the launch description (native/syscage-exec.h). */
+export const HELPER_HANDSHAKE = "0 syscage-exec";
+
+/**
+ * Parse what the helper wrote on its status fd: the handshake line, then
+ * nothing (the exec happened: undefined) or "125 reason". Without the
+ * handshake the program was not syscage's helper, or died before it read
+ * the launch description: nothing may count as launched.
+ */
 export function parseStatusReport(text: string): LaunchError | undefined {
-  const line = text.split("\n")[0]!.trim();
+  const lines = text.split("\n");
+  if (lines[0]!.trim() !== HELPER_HANDSHAKE) {
+    const what = lines[0]!.trim() === "" ? "said nothing" : `said "${lines[0]!.trim().slice(0, 80)}"`;
+    return new LaunchError(EXIT_SETUP_FAILED, `the command was not run: the native helper ${what} instead of its handshake (a file that is not syscage's helper, or a helper killed before it started); rebuild it with \`npm run build:native -- --force\``);
+  }
+  const line = (lines[1] ?? "").trim();
   if (line === "") return undefined;
   const m = /^(12[567]) (.*)$/.exec(line);
   if (m === null) return new LaunchError(EXIT_SETUP_FAILED, `the native helper reported something unexpected: ${line}`);
