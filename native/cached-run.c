@@ -189,7 +189,7 @@ static int parse_and_key(struct text *key) {
     } else {
       defer("short option");
     }
-    if (strcmp(name, "--private-network") == 0) {
+    if (strcmp(name, "--private-network") == 0 || strcmp(name, "--deny-network") == 0) {
       if (value != NULL) defer("flag with a value");
       appendf(key, "option %s 0:\n", name);
       continue;

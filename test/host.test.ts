@@ -63,6 +63,13 @@ describe("the host probe", () => {
     assert.equal(f.abis.x32.available, check("x32") === "yes", `x32: probe says ${f.abis.x32.detail}`);
     assert.equal(f.landlock.abi, Number(check("landlock")), f.landlock.detail);
     assert.equal(f.ioUring.setup.available, check("io_uring") === "yes", f.ioUring.setup.detail);
+    // User namespaces through util-linux's unshare(1), as this user and as nobody.
+    if (spawnSync("unshare", ["--version"]).status === 0) {
+      assert.equal(f.userNamespaces.self.available, spawnSync("unshare", ["-U", "true"]).status === 0, `userns: ${f.userNamespaces.self.detail}`);
+      if (process.geteuid?.() === 0) {
+        assert.equal(f.userNamespaces.unprivileged.available, spawnSync("unshare", ["-U", "true"], { uid: 65534, gid: 65534 }).status === 0, `unprivileged userns: ${f.userNamespaces.unprivileged.detail}`);
+      }
+    }
     SECCOMP_FLAGS.forEach((name, bit) => assert.equal(f.seccomp.flags[name], check("flag", String(bit)) === "yes", `seccomp flag ${name}`));
     // /proc as another process sees it (the child inherits this process's filters and no_new_privs).
     const status = execFileSync("cat", ["/proc/self/status"], { encoding: "utf8" });

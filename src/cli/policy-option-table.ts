@@ -34,6 +34,7 @@ export const POLICY_OPTIONS = [
   { name: "host-arch", attr: "hostArch", kind: "value", file: false },
   { name: "argument-width", attr: "argumentWidth", kind: "value", file: false },
   { name: "routes", attr: "routes", kind: "value", file: false },
+  { name: "deny-network", attr: "denyNetwork", kind: "flag", file: false },
 ] as const satisfies readonly PolicyOptionSpec[];
 
 export type PolicyOptionName = (typeof POLICY_OPTIONS)[number]["name"];

@@ -42,6 +42,7 @@ export interface PolicyOptionValues {
   hostArch?: string;
   argumentWidth?: string;
   routes?: string;
+  denyNetwork?: boolean;
 }
 
 /** A policy from the command line, ready to compile. */
@@ -101,6 +102,7 @@ export function addPolicyOptions(cmd: Command, io: PolicyOptionsIo = { write: (t
       "--argument-width <mode>",
       "how conditions read an argument: kernel (the bits its C type keeps, closing the high-bits bypass) or u64 (all register bits, as libseccomp); overrides a JSON policy's argumentWidth (default: the policy's, else kernel)",
     )
+    .option("--deny-network", "no network by any route: sockets of every family but AF_UNIX fail with EPERM (socketcall and io_uring too); sockets the command already has, and AF_UNIX ones, keep working")
     .option(
       "--routes <mode>",
       "closed: where the rules deny or restrict a call that io_uring could perform, io_uring gets EPERM, and clone3/openat2 get ENOSYS where clone/openat are restricted; open: the rules exactly as real nspawn and runc enforce them; overrides a JSON policy's routes (default: the policy's, else closed)",
@@ -179,8 +181,9 @@ export function loadPolicy(opts: PolicyOptionValues): LoadedPolicy {
   const width = opts.argumentWidth === undefined ? undefined : parseArgumentWidth(opts.argumentWidth);
   const routes = opts.routes === undefined ? undefined : checkRoutes(opts.routes.trim(), "--routes");
   const loaded = loadPolicySource(opts);
-  const policy = { ...loaded.policy, ...(width !== undefined ? { argumentWidth: width } : {}), ...(routes !== undefined ? { routes } : {}) };
-  return width === undefined && routes === undefined ? loaded : { ...loaded, policy };
+  const deny = opts.denyNetwork === true;
+  const policy = { ...loaded.policy, ...(width !== undefined ? { argumentWidth: width } : {}), ...(routes !== undefined ? { routes } : {}), ...(deny ? { network: false } : {}) };
+  return width === undefined && routes === undefined && !deny ? loaded : { ...loaded, policy };
 }
 
 /** {@link loadPolicy} without `--argument-width`. */

@@ -157,6 +157,8 @@ export function parsePolicyJson(text: string, source: string): Policy {
   const argumentWidth = widthNode === undefined ? undefined : (str(widthNode) as ArgumentWidthMode);
   const routesNode = field(root, "routes");
   const routes = routesNode === undefined ? undefined : (str(routesNode) as RoutesMode);
+  const networkNode = field(root, "network");
+  const network = networkNode === undefined ? undefined : networkNode.value === true;
   const rules = (field(root, "rules")?.children ?? []).map((r, i) => ruleAt(doc, r, i));
   const dflt = actionAt(doc, field(root, "default"), ["default"]);
   const unknown = actionAt(doc, field(root, "unknown"), ["unknown"]);
@@ -168,6 +170,7 @@ export function parsePolicyJson(text: string, source: string): Policy {
       flags,
       ...(argumentWidth !== undefined ? { argumentWidth } : {}),
       ...(routes !== undefined ? { routes } : {}),
+      ...(network !== undefined ? { network } : {}),
       ...(abis !== undefined ? { abis } : {}),
       ...(dflt !== undefined ? { default: dflt } : {}),
       ...(unknown !== undefined ? { unknown } : {}),

@@ -115,6 +115,15 @@ export interface Policy {
    * exactly as written, as real nspawn and runc enforce them.
    */
   readonly routes?: RoutesMode;
+  /**
+   * `false`: no network, by any route (docs/semantics.md, "No network"):
+   * creating a socket of any family but AF_UNIX fails with EPERM (socket,
+   * socketpair; socketcall's SYS_SOCKET and SYS_SOCKETPAIR on the ABIs that
+   * have it, whose family no filter can read; io_uring closed), while every
+   * socket the process already has, and AF_UNIX sockets, keep working.
+   * Absent or `true`: the rules decide.
+   */
+  readonly network?: boolean;
 }
 
 /** See {@link Policy.routes}. */
@@ -260,25 +269,104 @@ export interface PolicyInput {
   readonly argumentWidth?: ArgumentWidthMode;
   /** Default: "closed" (io_uring, clone3 and openat2 closed where the rules need it); "open" as nspawn and runc. */
   readonly routes?: RoutesMode;
+  /** `false`: no network by any route, AF_UNIX and existing sockets excepted ({@link Policy.network}). */
+  readonly network?: boolean;
   readonly rules?: readonly RuleInput[];
   /** Origin of the default action, for explanations. */
   readonly origin?: string;
 }
 
-/** A rule as written by a user: one or several syscalls, a condition list. */
+/**
+ * A rule as written by a user: one or several syscalls, a condition list.
+ * The policy file's spelling is accepted too: `syscalls` for `syscall`,
+ * `args` for `conditions` (one of each pair, not both).
+ */
 export interface RuleInput {
-  readonly syscall: string | readonly string[];
+  readonly syscall?: string | readonly string[];
+  /** The policy file's spelling of {@link RuleInput.syscall}. */
+  readonly syscalls?: readonly string[];
   readonly action: Action | string;
   readonly conditions?: readonly ConditionInput[];
+  /** The policy file's spelling of {@link RuleInput.conditions}. */
+  readonly args?: readonly ConditionInput[];
   readonly origin?: string;
+  /** Free text, as in the policy file; not used. */
+  readonly comment?: string;
 }
 
-/** A condition as written by a user: numbers may be number, bigint or string. */
+/**
+ * A condition as written by a user: numbers may be number, bigint or string.
+ * `index` (the policy file's spelling) may stand for `arg`.
+ */
 export interface ConditionInput {
-  readonly arg: number;
+  readonly arg?: number;
+  /** The policy file's spelling of {@link ConditionInput.arg}. */
+  readonly index?: number;
   readonly op: Operator | string;
   readonly value: bigint | number | string;
   readonly mask?: bigint | number | string;
+}
+
+// ---- checking what a caller hands in (TypeScript types vanish at run time) ----
+
+const POLICY_INPUT_KEYS = ["default", "unknown", "badArch", "abis", "flags", "argumentWidth", "routes", "network", "rules", "origin", "comment", "$schema"] as const;
+const RULE_INPUT_KEYS = ["syscall", "syscalls", "action", "conditions", "args", "origin", "comment"] as const;
+const CONDITION_INPUT_KEYS = ["arg", "index", "op", "value", "mask"] as const;
+const ACTION_KEYS: Readonly<Record<string, readonly string[]>> = {
+  ALLOW: ["kind"], LOG: ["kind"], NOTIFY: ["kind"], KILL_PROCESS: ["kind"], KILL_THREAD: ["kind"], ERRNO: ["kind", "errno"], TRAP: ["kind", "data"], TRACE: ["kind", "data"],
+};
+
+function typeName(v: unknown): string {
+  return v === null ? "null" : Array.isArray(v) ? "an array" : typeof v === "object" ? "an object" : typeof v;
+}
+
+/** `v` as a plain object, or an error naming `where`. */
+export function expectObject(v: unknown, where: string): Record<string, unknown> {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) throw new SyscageError("BAD_INPUT", `${where}: expected an object, got ${typeName(v)}`);
+  return v as Record<string, unknown>;
+}
+
+/**
+ * Every own key of `obj` must be one of `known` (with a did-you-mean);
+ * `__proto__` and friends count as keys like any other.
+ */
+export function checkKnownKeys(obj: object, known: readonly string[], where: string, hint = ""): void {
+  for (const k of Reflect.ownKeys(obj)) {
+    const key = String(k);
+    if (known.includes(key)) continue;
+    const s = suggest(key, known);
+    throw new SyscageError("UNKNOWN_FIELD", `${where}: unknown field "${key}".${didYouMean(s)}${hint !== "" ? ` ${hint}` : ""} Known fields: ${known.join(", ")}`, s);
+  }
+}
+
+function expectArray(v: unknown, where: string): readonly unknown[] {
+  if (!Array.isArray(v)) throw new SyscageError("BAD_INPUT", `${where}: expected an array, got ${typeName(v)}`);
+  return v;
+}
+
+function expectString(v: unknown, where: string): string {
+  if (typeof v !== "string") throw new SyscageError("BAD_INPUT", `${where}: expected a string, got ${typeName(v)}`);
+  return v;
+}
+
+/** One of two spellings of a field (the README's or the policy file's), never both. */
+function eitherOf(obj: Record<string, unknown>, a: string, b: string, where: string): unknown {
+  if (obj[a] !== undefined && obj[b] !== undefined) throw new SyscageError("BAD_INPUT", `${where}: has both "${a}" and "${b}", which mean the same; use one`);
+  return obj[a] ?? obj[b];
+}
+
+function checkActionInput(a: unknown, where: string): Action | string {
+  if (typeof a === "string") return a;
+  const o = expectObject(a, where);
+  const kind = o.kind;
+  if (typeof kind !== "string" || ACTION_KEYS[kind] === undefined) {
+    const s = typeof kind === "string" ? suggest(kind, Object.keys(ACTION_KEYS)) : [];
+    throw new SyscageError("BAD_ACTION", `${where}.kind: ${typeof kind === "string" ? `unknown action kind "${kind}".${didYouMean(s)}` : `expected a string, got ${typeName(kind)}`} Kinds: ${Object.keys(ACTION_KEYS).join(", ")}`);
+  }
+  checkKnownKeys(o, ACTION_KEYS[kind]!, where);
+  if (kind === "ERRNO" && typeof o.errno !== "number" && typeof o.errno !== "string") throw new SyscageError("BAD_ACTION", `${where}.errno: expected a number or an errno name, got ${typeName(o.errno)}`);
+  if ((kind === "TRAP" || kind === "TRACE") && typeof o.data !== "number") throw new SyscageError("BAD_ACTION", `${where}.data: expected a number 0..65535, got ${typeName(o.data)}`);
+  return a as Action;
 }
 
 /** Parse a u64 from bigint, safe integer, or decimal/hex string; negatives wrap (two's complement). */
@@ -313,7 +401,22 @@ export function checkSyscallName(name: string, where: string): void {
   throw new SyscageError("UNKNOWN_SYSCALL", `${where}: unknown syscall "${name}" (not on any ABI).${didYouMean(s)}`, s);
 }
 
-function toCondition(c: ConditionInput, where: string): Condition {
+/** A condition's fields, checked for unknown keys and types (`index` for `arg` accepted). */
+function checkConditionInput(raw: unknown, where: string): ConditionInput & { arg: number } {
+  const c = expectObject(raw, where);
+  checkKnownKeys(c, CONDITION_INPUT_KEYS, where);
+  const arg = eitherOf(c, "arg", "index", where);
+  if (typeof arg !== "number") throw new SyscageError("BAD_ARG_INDEX", `${where}.arg: expected an argument index 0..5, got ${typeName(arg)}`);
+  if (typeof c.op !== "string") throw new SyscageError("BAD_OPERATOR", `${where}.op: expected an operator (${OPERATORS.join(", ")}), got ${typeName(c.op)}`);
+  for (const k of ["value", "mask"] as const) {
+    const v = c[k];
+    if (v !== undefined && typeof v !== "bigint" && typeof v !== "number" && typeof v !== "string") throw new SyscageError("BAD_VALUE", `${where}.${k}: expected an integer (number, bigint or string), got ${typeName(v)}`);
+  }
+  if (c.value === undefined) throw new SyscageError("BAD_VALUE", `${where}: has no value`);
+  return { ...(c as unknown as ConditionInput), arg };
+}
+
+function toCondition(c: ConditionInput & { arg: number }, where: string): Condition {
   if (!Number.isInteger(c.arg) || c.arg < 0 || c.arg > 5) {
     throw new SyscageError("BAD_ARG_INDEX", `${where}: argument index ${c.arg} is out of range 0..5`);
   }
@@ -337,21 +440,42 @@ function toCondition(c: ConditionInput, where: string): Condition {
  * ("rules[3] (read)") and the field.
  */
 export function definePolicy(input: PolicyInput): Policy {
-  const origin = input.origin ?? "policy";
+  const top = expectObject(input, "policy");
+  checkKnownKeys(top, POLICY_INPUT_KEYS, "policy");
+  const origin = input.origin === undefined ? "policy" : expectString(input.origin, "origin");
   const rules: Rule[] = [];
-  (input.rules ?? []).forEach((r, i) => {
-    const names = typeof r.syscall === "string" ? [r.syscall] : r.syscall;
-    if (names.length === 0) throw new SyscageError("BAD_RULE", `rules[${i}]: names no syscall`);
+  const ruleList = input.rules === undefined ? [] : expectArray(input.rules, "rules");
+  ruleList.forEach((raw, i) => {
+    const at = `rules[${i}]`;
+    const r = expectObject(raw, at);
+    checkKnownKeys(r, RULE_INPUT_KEYS, at);
+    const named = eitherOf(r, "syscall", "syscalls", at);
+    if (named === undefined) throw new SyscageError("BAD_RULE", `${at}: names no syscall; add syscall: "NAME" or syscall: ["NAME", …]`);
+    const names = typeof named === "string" ? [named] : expectArray(named, `${at}.syscall`).map((n, j) => expectString(n, `${at}.syscall[${j}]`));
+    if (names.length === 0) throw new SyscageError("BAD_RULE", `${at}: names no syscall`);
+    if (r.action === undefined) throw new SyscageError("BAD_RULE", `${at}: has no action; add action: "ALLOW", "ERRNO(EPERM)", …`);
+    const conds = eitherOf(r, "conditions", "args", at);
+    const condList = conds === undefined ? [] : expectArray(conds, `${at}.${r.args !== undefined ? "args" : "conditions"}`);
+    if (r.origin !== undefined) expectString(r.origin, `${at}.origin`);
     for (const name of names) {
-      const where = `rules[${i}] (${name})`;
+      const where = `${at} (${name})`;
       checkSyscallName(name, where);
-      const action = toAction(r.action, `${where}.action`);
-      const conditions = (r.conditions ?? []).map((c, j) => toCondition(c, `${where}.conditions[${j}]`));
-      rules.push({ syscall: name, action, conditions, origin: r.origin ?? `${origin} rule #${i + 1}` });
+      const action = toAction(checkActionInput(r.action, `${where}.action`), `${where}.action`);
+      const conditions = condList.map((c, j) => toCondition(checkConditionInput(c, `${where}.conditions[${j}]`), `${where}.conditions[${j}]`));
+      rules.push({ syscall: name, action, conditions, origin: (r.origin as string | undefined) ?? `${origin} rule #${i + 1}` });
     }
   });
-  const abis = input.abis ?? localAbis();
-  for (const a of abis) if (!ABIS.has(a)) throw new SyscageError("UNKNOWN_ARCH", `abis: unknown ABI "${a}"`);
+  const abis = input.abis === undefined ? localAbis() : expectArray(input.abis, "abis").map((a, i) => expectString(a, `abis[${i}]`) as AbiName);
+  for (const a of abis) if (!ABIS.has(a)) throw new SyscageError("UNKNOWN_ARCH", `abis: unknown ABI "${a}"${didYouMean(suggest(a, [...ABIS.keys()]))}`);
+  const flags = input.flags === undefined ? [] : expectArray(input.flags, "flags").map((f, i) => {
+    const name = expectString(f, `flags[${i}]`);
+    if (!(name in FILTER_FLAGS)) throw new SyscageError("BAD_FLAGS", `flags[${i}]: unknown filter flag "${name}".${didYouMean(suggest(name, Object.keys(FILTER_FLAGS)))} Flags: ${Object.keys(FILTER_FLAGS).join(", ")}`);
+    return name as FilterFlag;
+  });
+  for (const k of ["default", "unknown", "badArch"] as const) if (input[k] !== undefined) checkActionInput(input[k], k);
+  if (input.argumentWidth !== undefined) expectString(input.argumentWidth, "argumentWidth");
+  if (input.routes !== undefined) expectString(input.routes, "routes");
+  if (input.network !== undefined && typeof input.network !== "boolean") throw new SyscageError("BAD_INPUT", `network: expected true or false, got ${typeName(input.network)}`);
   if (abis.length === 0) throw new SyscageError("NO_ABIS", "abis: a policy must cover at least one ABI");
   return {
     rules,
@@ -359,9 +483,10 @@ export function definePolicy(input: PolicyInput): Policy {
     unknown: { action: toAction(input.unknown ?? errno("ENOSYS"), "unknown"), origin: `${origin}: syscall unknown to the tables (Linux 7.3)` },
     badArch: { action: toAction(input.badArch ?? KILL_PROCESS, "badArch"), origin: `${origin}: architecture not covered` },
     abis: [...new Set(abis)],
-    flags: [...new Set(input.flags ?? [])],
+    flags: [...new Set(flags)],
     argumentWidth: checkArgumentWidth(input.argumentWidth ?? "kernel"),
     routes: checkRoutes(input.routes ?? "closed"),
+    ...(input.network === false ? { network: false } : {}),
   };
 }
 

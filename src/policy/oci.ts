@@ -519,7 +519,7 @@ export function parseProfile(text: string, source: string, conditions: ProfileCo
       return;
     }
     const perArg = new Map<number, number>();
-    for (const c of conds) perArg.set(c.arg, (perArg.get(c.arg) ?? 0) + 1);
+    for (const c of conds) perArg.set(c.arg ?? -1, (perArg.get(c.arg ?? -1) ?? 0) + 1);
     const groups = [...perArg.values()].some((n) => n > 1) ? conds.map((c) => [c]) : [conds];
     if (groups.length > 1) split++;
     const comment = field(node, "comment");

@@ -91,6 +91,38 @@ function notOpenReason(policy: Policy, rules: readonly Rule[], name: string): st
 }
 
 /** The closing rules a policy needs, computed from its own rules (never from closing rules). */
+/** AF_UNIX; socketcall's SYS_SOCKET and SYS_SOCKETPAIR (include/uapi/linux/net.h). */
+const AF_UNIX = 1n;
+const SYS_SOCKET = 1n;
+const SYS_SOCKETPAIR = 8n;
+export const NO_NETWORK_ORIGIN = "network: false (--deny-network): no socket of any family but AF_UNIX";
+
+/**
+ * The rules of `network: false`: socket() and socketpair() of any family but
+ * AF_UNIX get EPERM (the family is an `int`: 32 bits, so high bits cannot
+ * slip past); socketcall's SYS_SOCKET and SYS_SOCKETPAIR, whose family sits
+ * behind a pointer, get EPERM for every family (stricter: an i386 program
+ * that makes AF_UNIX sockets through socketcall loses them; glibc uses the
+ * direct calls since Linux 4.3). io_uring closes because socket is restricted
+ * (or explicitly, with routes open).
+ */
+function noNetworkRules(policy: Policy): Rule[] {
+  const deny = { kind: "ERRNO", errno: "EPERM" } as const;
+  const out: Rule[] = [];
+  // The family is an int: under the kernel width the low 32 bits are compared; under "u64" a
+  // register with high bits set is not AF_UNIX either (denied: stricter than the kernel's reading).
+  for (const call of ["socket", "socketpair"]) {
+    out.push(markClosing({ syscall: call, action: deny, conditions: [{ arg: 0, op: "NE", value: AF_UNIX }], origin: `${NO_NETWORK_ORIGIN} (${call})` }));
+  }
+  for (const sub of [SYS_SOCKET, SYS_SOCKETPAIR]) {
+    out.push(markClosing({ syscall: "socketcall", action: deny, conditions: [{ arg: 0, op: "MASKED_EQ", mask: 0xffff_ffffn, value: sub }], origin: `${NO_NETWORK_ORIGIN} (socketcall hides the family behind a pointer: every ${sub === SYS_SOCKET ? "SYS_SOCKET" : "SYS_SOCKETPAIR"} is denied)` }));
+  }
+  if (policy.routes === "open") {
+    for (const s of IO_URING_SYSCALLS) out.push(markClosing({ syscall: s, action: IO_URING_CLOSED, conditions: [], origin: `${NO_NETWORK_ORIGIN} (IORING_OP_SOCKET would get around it)` }));
+  }
+  return out;
+}
+
 function closingRules(policy: Policy, rules: readonly Rule[]): Rule[] {
   const out: Rule[] = [];
   const stillOpen = (name: string): boolean => {
@@ -159,12 +191,13 @@ export function withRoutes(policy: Policy): Policy {
   const known = memo.get(policy);
   if (known !== undefined) return known;
   let result: Policy;
-  const own = policy.rules.filter((r) => !closing.has(r));
+  // The policy's own rules, then those of network: false (they restrict socket, so io_uring closes), then the closing rules.
+  const own = [...policy.rules.filter((r) => !closing.has(r)), ...(policy.network === false ? noNetworkRules(policy) : [])];
   if (policy.routes === "open") {
-    result = own.length === policy.rules.length ? policy : { ...policy, rules: own };
+    result = own.length === policy.rules.length && own.every((r, i) => r === policy.rules[i]) ? policy : { ...policy, rules: own };
   } else {
     const add = closingRules(policy, own);
-    result = add.length === 0 && own.length === policy.rules.length ? policy : { ...policy, rules: [...own, ...add] };
+    result = add.length === 0 && own.length === policy.rules.length && own.every((r, i) => r === policy.rules[i]) ? policy : { ...policy, rules: [...own, ...add] };
   }
   effective.add(result);
   memo.set(policy, result);

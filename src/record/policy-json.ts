@@ -59,6 +59,7 @@ export function formatPolicyJson(policy: Policy, comment?: string): string {
     ...(policy.argumentWidth === "u64" ? { argumentWidth: "u64" } : {}),
     // "closed" is the default; "open" must survive the round trip.
     ...(policy.routes === "open" ? { routes: "open" } : {}),
+    ...(policy.network === false ? { network: false } : {}),
     rules,
   };
   return stringify(doc) + "\n";

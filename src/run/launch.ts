@@ -11,7 +11,7 @@ import type { Insn } from "../bpf/insn.js";
 import { assertValid, checkStackPaths } from "../bpf/verify.js";
 import { compile, type CompiledProgram } from "../compile/index.js";
 import { SyscageError } from "../errors.js";
-import { FILTER_FLAGS, type FilterFlag, type Policy } from "../policy/model.js";
+import { FILTER_FLAGS, checkRoutes, type FilterFlag, type Policy, type RoutesMode } from "../policy/model.js";
 import { nspawnCapabilities, nspawnPolicy } from "../policy/nspawn.js";
 import { withRoutes } from "../policy/routes.js";
 import { guardTerminal } from "./terminal.js";
@@ -58,6 +58,19 @@ export interface SandboxOptions {
    * Default: the policy's flags.
    */
   readonly flags?: readonly FilterFlag[] | number;
+  /**
+   * Routes around denied calls (docs/semantics.md, "Closed routes"): "closed"
+   * closes io_uring, clone3 and openat2 where the rules need it and guards
+   * the terminal (docs/run.md, "The terminal"); "open" applies the rules as
+   * written. Default: the policy's, else "closed".
+   */
+  readonly routes?: RoutesMode;
+  /**
+   * `false`: no network by any route (docs/semantics.md, "No network"):
+   * sockets of every family but AF_UNIX fail with EPERM; the command's stdio
+   * and AF_UNIX sockets keep working. Default: the policy's (unrestricted).
+   */
+  readonly network?: boolean;
 }
 
 /** One program to load, with a name for messages. */
@@ -115,6 +128,18 @@ export function flagsWord(flags: readonly FilterFlag[] | number): number {
 }
 
 /**
+ * A list option given as an array of strings, or one string (one entry, as
+ * nspawn's option takes one value: "~@network-io"); anything else is an error
+ * naming the option.
+ */
+function stringList(v: unknown, name: string): readonly string[] | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v === "string") return [v];
+  if (Array.isArray(v) && v.every((x) => typeof x === "string")) return v as string[];
+  throw new SyscageError("BAD_OPTIONS", `${name}: expected an array of strings such as ["~@network-io"], or one string`);
+}
+
+/**
  * Work out what to apply: build and compile the policy (always verified),
  * decode and verify the added programs, check the kernel's path limit for the
  * whole stack. Throws SyscageError on any problem; nothing is spawned.
@@ -125,14 +150,22 @@ export function planLaunch(options: SandboxOptions = {}): LaunchPlan {
     throw new SyscageError("BAD_OPTIONS", `give either a policy or nspawn options (${nspawnGiven.join(", ")}), not both`);
   }
   const nspawnOpts = {
-    capability: options.capability,
-    dropCapability: options.dropCapability,
-    systemCallFilter: options.systemCallFilter,
+    capability: stringList(options.capability, "capability"),
+    dropCapability: stringList(options.dropCapability, "dropCapability"),
+    systemCallFilter: stringList(options.systemCallFilter, "systemCallFilter"),
     privateNetwork: options.privateNetwork,
-    abis: options.abis,
+    abis: stringList(options.abis, "abis") as AbiName[] | undefined,
   };
+  if (options.privateNetwork !== undefined && typeof options.privateNetwork !== "boolean") throw new SyscageError("BAD_OPTIONS", `privateNetwork: expected true or false, got ${typeof options.privateNetwork}`);
   // The closed routes (policy/routes.ts) and, for a launch, the terminal guard (terminal.ts).
-  const policy = guardTerminal(withRoutes(options.policy ?? nspawnPolicy(nspawnOpts)));
+  const base = options.policy ?? nspawnPolicy(nspawnOpts);
+  if (options.network !== undefined && typeof options.network !== "boolean") throw new SyscageError("BAD_OPTIONS", `network: expected true or false, got ${typeof options.network}`);
+  const shaped: Policy = {
+    ...base,
+    ...(options.routes !== undefined ? { routes: checkRoutes(options.routes, "routes") } : {}),
+    ...(options.network === false ? { network: false } : {}),
+  };
+  const policy = guardTerminal(withRoutes(shaped));
   let capabilities: ReadonlySet<number> | null;
   if (options.capabilities === "keep") capabilities = null;
   else if (options.capabilities !== undefined) capabilities = capabilitySet(options.capabilities);

@@ -10,7 +10,7 @@
  * execs the command in place, so the returned ChildProcess IS the command.
  */
 import type { ChildProcess, SpawnOptions as NodeSpawnOptions, StdioOptions } from "node:child_process";
-import { SyscageError } from "../errors.js";
+import { SyscageError, didYouMean, suggest } from "../errors.js";
 import { requireHelper } from "./helper.js";
 import { LaunchError, encodeLaunch, planLaunch, type LaunchPlan, type SandboxOptions } from "./launch.js";
 import { spawnHelper, stdioArray, type StdioEntry } from "./spawn-helper.js";
@@ -73,6 +73,8 @@ const SANDBOX_KEYS = [
   "capabilities",
   "addFilters",
   "flags",
+  "routes",
+  "network",
   "helper",
   "plan",
   "capture",
@@ -80,6 +82,32 @@ const SANDBOX_KEYS = [
   "shell",
   "argv0",
 ] as const;
+
+/** Node's spawn options that reach the helper (and so the command) unchanged. */
+const NODE_KEYS = ["cwd", "env", "stdio", "uid", "gid", "detached", "timeout", "killSignal", "signal", "windowsHide", "windowsVerbatimArguments", "serialization"] as const;
+/** Node options with no meaning here, and why. */
+const UNSUPPORTED: Readonly<Record<string, string>> = {
+  shell: "the command runs directly under the filter; to run a shell line, run \"sh\" with [\"-c\", LINE]",
+  argv0: "the native helper execs the command by name",
+  maxBuffer: "run() captures all output (capture: true); limit it in your own stdout handling",
+  encoding: "captured output is always UTF-8 text",
+};
+
+/**
+ * Every key of `options` must be one that spawn()/run() know: a typo such as
+ * `systemCallFiltr` would otherwise run the command under the default policy.
+ */
+export function checkRunOptions(options: object, where: string, extra: readonly string[] = []): void {
+  const known: readonly string[] = [...SANDBOX_KEYS.filter((k) => k !== "shell" && k !== "argv0"), ...NODE_KEYS, ...extra];
+  for (const k of Reflect.ownKeys(options)) {
+    const key = String(k);
+    if ((options as Record<string, unknown>)[key] === undefined) continue;
+    if (UNSUPPORTED[key] !== undefined) throw new SyscageError("BAD_OPTIONS", `${where}: option "${key}" is not supported: ${UNSUPPORTED[key]}`);
+    if (known.includes(key)) continue;
+    const s = suggest(key, known);
+    throw new SyscageError("UNKNOWN_OPTION", `${where}: unknown option "${key}".${didYouMean(s)} Known options: ${known.join(", ")}`, s);
+  }
+}
 
 /** `options` without `own` keys: what goes to Node's spawn of the helper. */
 export function nodeOptions(options: object, own: readonly string[] = SANDBOX_KEYS): NodeSpawnOptions {
@@ -103,6 +131,8 @@ export function nodeOptions(options: object, own: readonly string[] = SANDBOX_KE
  */
 export function spawn(command: string, args: readonly string[] = [], options: SpawnOptions = {}): ChildProcess {
   if (typeof command !== "string" || command === "") throw new SyscageError("BAD_USAGE", "spawn: no command given");
+  if (!Array.isArray(args) || args.some((a) => typeof a !== "string")) throw new SyscageError("BAD_USAGE", "spawn: args must be an array of strings");
+  checkRunOptions(options, "spawn", ["capture", "input"]);
   const plan = options.plan ?? planLaunch(options);
   const helper = requireHelper(options.helper);
   return spawnHelper(helper, encodeLaunch(plan), command, args, { ...nodeOptions(options), stdio: options.stdio ?? "pipe" });
@@ -136,9 +166,10 @@ export interface RunResult {
  */
 export function run(command: string, args: readonly string[] = [], options: RunOptions = {}): Promise<RunResult> {
   return new Promise<RunResult>((resolve, reject) => {
-    const stdio = commandStdio(options);
     let child: ChildProcess;
     try {
+      checkRunOptions(options, "run", ["capture", "input"]);
+      const stdio = commandStdio(options);
       child = spawn(command, args, { ...options, stdio });
     } catch (e) {
       reject(e);

@@ -383,7 +383,7 @@ export function translateProfile(profile: Profile, lsKnows: (name: string) => bo
       return op === "MASKED_EQ" ? { arg: a.index, op, mask: BigInt(a.value), value: BigInt(a.valueTwo ?? 0) } : { arg: a.index, op, value: BigInt(a.value) };
     });
     const perArg = new Map<number, number>();
-    for (const c of conds) perArg.set(c.arg, (perArg.get(c.arg) ?? 0) + 1);
+    for (const c of conds) perArg.set(c.arg ?? -1, (perArg.get(c.arg ?? -1) ?? 0) + 1);
     const groups = [...perArg.values()].some((n) => n > 1) ? conds.map((c) => [c]) : [conds];
     if (groups.length > 1) split++;
     for (const name of e.names) {

@@ -41,6 +41,7 @@ const SIDE_HELP: Readonly<Record<PolicyOptionName, string>> = {
   "host-arch": "profile: host architecture",
   "argument-width": "kernel or u64: how conditions read an argument (overrides the policy's)",
   routes: "closed or open: io_uring, clone3 and openat2 closed where the rules need it, or as written (overrides the policy's)",
+  "deny-network": "no network by any route (AF_UNIX and existing sockets excepted)",
 };
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
