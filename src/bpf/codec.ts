@@ -4,7 +4,8 @@
  * unless told otherwise) — the format `seccomp(2)` takes and tools such as
  * libseccomp's `seccomp_export_bpf` write.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { readInputFile } from "../read-file.js";
+import { writeFileSync } from "node:fs";
 import { endianness } from "node:os";
 import { SyscageError } from "../errors.js";
 import type { Insn } from "./insn.js";
@@ -62,7 +63,7 @@ export function decodeProgram(bytes: Uint8Array, source = "program", endian: "li
 
 /** Read a raw program file (errors name the file; a missing file is an fs error with its path). */
 export function readProgramFile(path: string, endian: "little" | "big" = hostEndian()): Insn[] {
-  const buf = readFileSync(path);
+  const buf = readInputFile(path, "program");
   return decodeProgram(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path, endian);
 }
 
@@ -79,7 +80,7 @@ export function writeProgramFile(path: string, insns: readonly Insn[], endian: "
  * order is never a valid one, so the two cannot be confused.
  */
 export function readProgramFileAnyOrder(path: string, preferred: "little" | "big" = hostEndian()): Insn[] {
-  const buf = readFileSync(path);
+  const buf = readInputFile(path, "program");
   const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   const insns = decodeProgram(bytes, path, preferred);
   if (verify(insns).length === 0) return insns;

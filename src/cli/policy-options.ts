@@ -14,7 +14,7 @@
  * is an error that says why. Library code never prints; this module is CLI code and
  * prints only for `--capability help`.
  */
-import { readFileSync } from "node:fs";
+import { readInputText } from "../read-file.js";
 import { Command, CommanderError } from "commander";
 import { localAbis, type AbiName } from "../abi/arch.js";
 import { CAPABILITY_NAMES } from "../abi/capabilities.js";
@@ -217,7 +217,7 @@ function loadPolicySource(opts: PolicyOptionValues): LoadedPolicy {
     const props: UnitProperty[] = [];
     const warnings: string[] = [];
     if (opts.unit !== undefined) {
-      const file = parseUnitFile(readFileSync(opts.unit, "utf8"), opts.unit);
+      const file = parseUnitFile(readInputText(opts.unit, "unit"), opts.unit);
       props.push(...file.properties);
       warnings.push(...file.warnings);
     }
@@ -238,7 +238,7 @@ function loadPolicySource(opts: PolicyOptionValues): LoadedPolicy {
   let options = cli;
   const warnings: string[] = [];
   if (opts.settings !== undefined) {
-    const file = parseNspawnSettings(readFileSync(opts.settings, "utf8"), opts.settings);
+    const file = parseNspawnSettings(readInputText(opts.settings, "unit"), opts.settings);
     warnings.push(...file.warnings);
     const merged = mergeNspawnOptions(file, cli, opts.settings);
     warnings.push(...merged.warnings);

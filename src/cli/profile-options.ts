@@ -11,7 +11,7 @@
  *
  * `--arch LIST` then replaces the ABIs, as for `--policy`.
  */
-import { readFileSync } from "node:fs";
+import { readInputText } from "../read-file.js";
 import type { AbiName } from "../abi/arch.js";
 import { CAPABILITY_NAMES, capabilityName, parseCapability } from "../abi/capabilities.js";
 import { profileEntries, type ExplainContext } from "../analyze/explain.js";
@@ -91,7 +91,7 @@ export function explainContext(loaded: LoadedPolicy, opts: ProfileOptionValues):
       ? {
           profile: {
             source: opts.profile,
-            entries: profileEntries(readFileSync(opts.profile, "utf8")),
+            entries: profileEntries(readInputText(opts.profile, "profile")),
             capabilities: profileCapabilities(opts.capability, opts.dropCapability),
           },
         }

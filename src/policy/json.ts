@@ -8,6 +8,7 @@
  * indexes are 0..5)`). Integers are read from the source text, so values
  * above 2^53 are exact; negative values mean 64-bit two's complement.
  */
+import { readInputText } from "../read-file.js";
 import { readFileSync } from "node:fs";
 import type { ValidateFunction } from "ajv/dist/2020.js";
 import { ajv2020 } from "../deps.js";
@@ -183,5 +184,5 @@ export function parsePolicyJson(text: string, source: string): Policy {
 
 /** Read and parse a policy file (see {@link parsePolicyJson}); file-system errors are thrown as they come. */
 export function readPolicyFile(path: string): Policy {
-  return parsePolicyJson(readFileSync(path, "utf8"), path);
+  return parsePolicyJson(readInputText(path, "policy"), path);
 }

@@ -20,7 +20,7 @@
  * named it): nspawn ignores `Capability=` and allow-list `SystemCallFilter=`
  * only in untrusted files found next to an image.
  */
-import { readFileSync } from "node:fs";
+import { readInputText } from "../read-file.js";
 import { CAPABILITY_NAMES, parseCapability } from "../abi/capabilities.js";
 import { SyscageError } from "../errors.js";
 import { parseIni } from "./ini.js";
@@ -130,7 +130,7 @@ export function parseNspawnSettings(text: string, source: string): NspawnSetting
 
 /** Read and parse a `.nspawn` file (see {@link parseNspawnSettings}); file-system errors are thrown as they come. */
 export function readNspawnSettings(path: string): NspawnSettings {
-  return parseNspawnSettings(readFileSync(path, "utf8"), path);
+  return parseNspawnSettings(readInputText(path, "unit"), path);
 }
 
 /**

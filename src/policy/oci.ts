@@ -42,6 +42,7 @@
  * action is KILL_PROCESS (libseccomp's is KILL_THREAD; no call of an uncovered
  * arch can happen on the host anyway).
  */
+import { readInputText } from "../read-file.js";
 import { readFileSync } from "node:fs";
 import { release } from "node:os";
 import type { ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
@@ -580,5 +581,5 @@ export function parseProfile(text: string, source: string, conditions: ProfileCo
 
 /** Read and import a profile file (see {@link parseProfile}); file-system errors are thrown as they come. */
 export function readProfileFile(path: string, conditions: ProfileConditions = {}): ImportedProfile {
-  return parseProfile(readFileSync(path, "utf8"), path, conditions);
+  return parseProfile(readInputText(path, "profile"), path, conditions);
 }

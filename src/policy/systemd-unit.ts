@@ -24,7 +24,7 @@
 import { localAbis, parseAbi, type AbiName } from "../abi/arch.js";
 import { ERRNO_MAX, errnoNumber, errnoSpellings } from "../abi/errno.js";
 import { abisWithSyscall, knownSyscallNames, syscallNumber } from "../abi/tables.js";
-import { SyscageError, didYouMean, suggest } from "../errors.js";
+import { SyscageError, didYouMean, editDistance, suggest } from "../errors.js";
 import { getGroup, expandItem, parseGroup, systemdSyscallNames } from "./groups.js";
 import { parseIni } from "./ini.js";
 import {
@@ -702,12 +702,33 @@ export function parseUnitFile(text: string, source: string): UnitFileSettings {
     if (ours) properties.push({ key: a.key, value: a.value, where: a.where });
     else if (UNMODELLED_SECCOMP_KEYS.includes(a.key)) {
       warnings.push(`${a.where}: ${a.key}= also installs a seccomp filter under systemd; syscage does not model it, so the policy allows more than the real service`);
+    } else if (looksLikeSeccompKey(a.key)) {
+      // systemd ignores an unknown key with a warning in the journal, and the service runs unfiltered.
+      const near = suggest(a.key, [...UNIT_SYSCALL_PROPERTIES, ...UNMODELLED_SECCOMP_KEYS]);
+      throw new SyscageError(
+        "UNKNOWN_PROPERTY",
+        `${a.where}: unknown key ${a.key}= in [Service].${didYouMean(near)} systemd would ignore it and run the service without that filter; syscage reads ${UNIT_SYSCALL_PROPERTIES.map((k) => `${k}=`).join(", ")}`,
+        near,
+      );
     }
   }
   if (!ini.sections.some((s) => s.name === "Service")) {
     warnings.push(`${source}: no [Service] section; the unit sets no syscall filter`);
+  } else if (!properties.some((p) => p.key === "SystemCallFilter")) {
+    warnings.push(`${source}: the unit sets no SystemCallFilter=: like systemd, syscage's policy for it allows every syscall`);
   }
   return { properties, warnings };
+}
+
+/**
+ * A [Service] key that is none of ours but close to a seccomp directive: it
+ * starts with "SystemCall", or is within two edits of one (case aside), as
+ * a typo such as `SystemCallFiltr=` or `RestrictAdressFamilies=` is.
+ */
+function looksLikeSeccompKey(key: string): boolean {
+  const k = key.toLowerCase();
+  if (k.startsWith("systemcall")) return true;
+  return [...UNIT_SYSCALL_PROPERTIES, ...UNMODELLED_SECCOMP_KEYS].some((known) => editDistance(k, known.toLowerCase()) <= 2);
 }
 
 /** Re-exported for callers that read `.nspawn` files next to unit files. */

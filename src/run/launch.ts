@@ -3,7 +3,7 @@
  * anything is spawned (fail closed: every error is thrown here), and the
  * binary launch description handed to the native helper over a pipe.
  */
-import type { AbiName } from "../abi/arch.js";
+import { hostAbi, type AbiName } from "../abi/arch.js";
 import { CAP_LAST_CAP } from "../abi/capabilities.js";
 import { parseCapability } from "../abi/capabilities.js";
 import { decodeProgram, encodeProgram } from "../bpf/codec.js";
@@ -71,6 +71,12 @@ export interface SandboxOptions {
    * and AF_UNIX sockets keep working. Default: the policy's (unrestricted).
    */
   readonly network?: boolean;
+  /**
+   * Run although the policy does not cover this host's native ABI (every
+   * call of the command would get the bad-arch action). Default false: such
+   * a policy is refused before anything runs.
+   */
+  readonly allowForeignArch?: boolean;
 }
 
 /** One program to load, with a name for messages. */
@@ -166,6 +172,18 @@ export function planLaunch(options: SandboxOptions = {}): LaunchPlan {
     ...(options.network === false ? { network: false } : {}),
   };
   const policy = guardTerminal(withRoutes(shaped));
+  let native: AbiName | undefined;
+  try {
+    native = hostAbi();
+  } catch {
+    native = undefined;
+  }
+  if (native !== undefined && !policy.abis.includes(native) && options.allowForeignArch !== true) {
+    throw new SyscageError(
+      "FOREIGN_ARCH",
+      `the policy covers ${policy.abis.join(", ")} but not this host's native ABI ${native}: every call of the command would get the bad-arch action (${policy.badArch.action.kind}), so it would die at its first syscall. Add ${native} (--arch ${[native, ...policy.abis].join(",")}), or pass --allow-foreign-arch (allowForeignArch: true) if that is what you mean`,
+    );
+  }
   let capabilities: ReadonlySet<number> | null;
   if (options.capabilities === "keep") capabilities = null;
   else if (options.capabilities !== undefined) capabilities = capabilitySet(options.capabilities);

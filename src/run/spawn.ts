@@ -75,6 +75,7 @@ const SANDBOX_KEYS = [
   "flags",
   "routes",
   "network",
+  "allowForeignArch",
   "helper",
   "plan",
   "capture",

@@ -12,7 +12,7 @@
  * file side shape it as they shape `--policy`, `--profile`, `--settings` or
  * `--unit`. A side given by neither is nspawn's default.
  */
-import { readFileSync } from "node:fs";
+import { readInputText } from "../../read-file.js";
 import { extname } from "node:path";
 import { Command, CommanderError } from "commander";
 import { getAbi, localAbis } from "../../abi/arch.js";
@@ -73,7 +73,7 @@ function fileKind(path: string): FileKind {
   if (ext === ".bpf") return "program";
   if (ext === ".nspawn") return "settings";
   if ([".service", ".socket", ".mount", ".swap", ".scope", ".slice", ".timer", ".unit", ".conf"].includes(ext)) return "unit";
-  const text = readFileSync(path, "utf8");
+  const text = readInputText(path, "profile");
   if (ext === ".json" || /^\s*[{[]/.test(text)) {
     let root: unknown;
     try {

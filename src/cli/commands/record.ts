@@ -12,7 +12,8 @@
  * recording failed to start; 126/127 when the command cannot be executed /
  * was not found. A failed recording writes no output file.
  */
-import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { readInputText } from "../../read-file.js";
+import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { Command, Option } from "commander";
 import { yamlModule } from "../../deps.js";
@@ -58,7 +59,7 @@ function complainOptions(o: PolicyOptionValues): string[] {
 
 /** Read an earlier output of `syscage record` in `format`, as a policy. */
 export function readRecordedOutput(path: string, format: RecordFormat): Policy {
-  const text = readFileSync(path, "utf8");
+  const text = readInputText(path, "policy");
   switch (format) {
     case "policy":
       return readPolicyFile(path);

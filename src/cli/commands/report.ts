@@ -4,7 +4,8 @@
  * systemd's groups as filters, a search box, an explanation for each cell,
  * and with `--against` a diff view (src/analyze/report.ts).
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { readInputText } from "../../read-file.js";
+import { writeFileSync } from "node:fs";
 import { extname } from "node:path";
 import type { Command } from "commander";
 import { jsoncParser } from "../../deps.js";
@@ -51,7 +52,7 @@ export function loadAgainst(source: string, abis: readonly AbiName[]): ReportSid
   }
   const ext = extname(source).toLowerCase();
   if (ext === ".json") {
-    const text = readFileSync(source, "utf8");
+    const text = readInputText(source, "profile");
     if (isProfileText(text)) {
       const capabilities = profileCapabilities(undefined, undefined);
       const imported = readProfileFile(source, { capabilities });
@@ -61,7 +62,7 @@ export function loadAgainst(source: string, abis: readonly AbiName[]): ReportSid
     return { policy: readPolicyFile(source), source };
   }
   if (ext === ".nspawn") {
-    const file = parseNspawnSettings(readFileSync(source, "utf8"), source);
+    const file = parseNspawnSettings(readInputText(source, "unit"), source);
     const options = { ...mergeNspawnOptions(file, { abis }, source).options, abis };
     return { policy: nspawnPolicy(options), source: `nspawn + ${source}`, context: { nspawn: options } };
   }

@@ -8,7 +8,7 @@
  * could not be set up (nothing ran); 126 / 127 when the command cannot be
  * executed / was not found.
  */
-import { readFileSync } from "node:fs";
+import { readInputFile } from "../../read-file.js";
 import { Command, CommanderError } from "commander";
 import { capabilityName } from "../../abi/capabilities.js";
 import { SyscageError } from "../../errors.js";
@@ -26,6 +26,7 @@ export { exitStatusOf } from "../run-wait.js";
 interface RunOpts extends PolicyOptionValues {
   addFilter?: string[];
   dryRun?: boolean;
+  allowForeignArch?: boolean;
 }
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -47,7 +48,7 @@ export function sandboxFromOptions(opts: PolicyOptionValues): { sandbox: Sandbox
 
 function readAddedFilters(files: readonly string[]): Uint8Array[] {
   return files.map((f) => {
-    const b = readFileSync(f);
+    const b = readInputFile(f, "program");
     return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
   });
 }
@@ -90,7 +91,7 @@ export function describePlan(plan: LaunchPlan, source: string, command: readonly
 
 async function runAction(command: string, args: string[], opts: RunOpts, cache: LaunchCacheSlot | undefined): Promise<number> {
   const { sandbox, source, warnings } = sandboxFromOptions(opts);
-  const plan = planLaunch({ ...sandbox, addFilters: readAddedFilters(opts.addFilter ?? []) });
+  const plan = planLaunch({ ...sandbox, addFilters: readAddedFilters(opts.addFilter ?? []), ...(opts.allowForeignArch === true ? { allowForeignArch: true } : {}) });
   const allWarnings = [...warnings, ...plan.compiled.warnings];
   for (const w of allWarnings) process.stderr.write(`syscage: warning: ${w}\n`);
   if (opts.dryRun === true) {
@@ -114,6 +115,7 @@ export function register(program: Command, context: CommandContext = {}): void {
   addPolicyOptions(cmd)
     .option("--add-filter <file>", "stack a raw seccomp program (loaded before the policy's; repeatable)", collect)
     .option("--dry-run", "print what would be applied and exit")
+    .option("--allow-foreign-arch", "run although the policy does not cover this host's native ABI (the command then gets the bad-arch action at its first syscall)")
     .passThroughOptions()
     .addHelpText(
       "after",

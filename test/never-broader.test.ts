@@ -1,0 +1,221 @@
+/**
+ * Never silently broader (issue #21): every input that would widen a policy
+ * is an error. definePolicy and run() check every field (a property test
+ * misspells and mistypes fields of random policies), unit files refuse typo'd
+ * seccomp keys, `run` refuses a policy that does not cover the host's native
+ * ABI, input files are read with size limits, and "no network" keeps the
+ * command's own stdio working — the README's library example, run verbatim.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { pathToFileURL } from "node:url";
+import fc from "fast-check";
+import { getAbi, hostAbi, syscallNumber } from "../src/abi/index.js";
+import { SyscageError } from "../src/errors.js";
+import { decide } from "../src/policy/evaluate.js";
+import { definePolicy, type PolicyInput } from "../src/policy/model.js";
+import { run } from "../src/run/spawn.js";
+import { ROOT, cli } from "./helpers/cli.js";
+import { setup } from "./helpers/run-probe.js";
+
+const rejects = (f: () => unknown, re: RegExp): void => {
+  assert.throws(f, (e: unknown) => e instanceof SyscageError && re.test(e.message), String(re));
+};
+
+describe("definePolicy checks what it is given", () => {
+  test("the policy file's spelling is the README's: syscalls/args/index mean syscall/conditions/arg", () => {
+    const a = definePolicy({ abis: ["x86_64"], rules: [{ syscall: "write", action: "ALLOW", conditions: [{ arg: 0, op: "EQ", value: 2 }] }] });
+    const b = definePolicy({ abis: ["x86_64"], rules: [{ syscalls: ["write"], action: "ALLOW", args: [{ index: 0, op: "EQ", value: 2 }] }] });
+    assert.deepEqual(a.rules.map((r) => [r.syscall, r.conditions]), b.rules.map((r) => [r.syscall, r.conditions]));
+    assert.equal(b.rules[0]!.conditions.length, 1, "the condition is kept, not dropped");
+    const call = { arch: getAbi("x86_64").auditArch, nr: syscallNumber("x86_64", "write")!, args: [1n] };
+    assert.equal(decide(b, call).ret >>> 0, 0x00050001, "write(1) is not allowed by a rule for fd 2");
+  });
+
+  test("unknown fields, both spellings at once and wrong types are errors that name the field", () => {
+    rejects(() => definePolicy({ rule: [] } as unknown as PolicyInput), /policy: unknown field "rule". Did you mean "rules"\?/);
+    rejects(() => definePolicy({ rules: [{ syscall: "read", action: "ALLOW", condition: [] }] } as unknown as PolicyInput), /rules\[0\]: unknown field "condition". Did you mean "conditions"\?/);
+    rejects(() => definePolicy({ rules: [{ syscall: "read", syscalls: ["read"], action: "ALLOW" }] }), /both "syscall" and "syscalls"/);
+    rejects(() => definePolicy({ rules: [{ syscall: "read", action: "ALLOW", conditions: [{ arg: 0, index: 0, op: "EQ", value: 1 }] }] }), /both "arg" and "index"/);
+    rejects(() => definePolicy({ rules: "read" } as unknown as PolicyInput), /rules: expected an array, got string/);
+    rejects(() => definePolicy({ rules: [{ syscall: 7, action: "ALLOW" }] } as unknown as PolicyInput), /rules\[0\].syscall: expected an array, got number/);
+    rejects(() => definePolicy({ rules: [{ syscall: "read", action: { kind: "ERRNO", errno: 1, extra: 1 } }] } as unknown as PolicyInput), /action: unknown field "extra"/);
+    rejects(() => definePolicy({ rules: [{ syscall: "read", action: { kind: "ERRNOO", errno: 1 } }] } as unknown as PolicyInput), /unknown action kind "ERRNOO". Did you mean "ERRNO"\?/);
+    rejects(() => definePolicy({ rules: [{ syscall: "read" }] } as unknown as PolicyInput), /has no action/);
+    rejects(() => definePolicy({ flags: ["TSYNK"] } as unknown as PolicyInput), /unknown filter flag "TSYNK". Did you mean "TSYNC"\?/);
+    rejects(() => definePolicy({ network: "no" } as unknown as PolicyInput), /network: expected true or false/);
+    rejects(() => definePolicy(JSON.parse('{"__proto__": {"default": "ALLOW"}}') as PolicyInput), /unknown field "__proto__"/);
+  });
+
+  test("property: one field of a random policy misspelled or mistyped is refused; none compiles to something broader", () => {
+    const KEYS = ["default", "rules", "abis", "argumentWidth", "routes"] as const;
+    const RULE_KEYS = ["syscall", "action", "conditions"] as const;
+    const misspell = (k: string, n: number): string => {
+      const i = n % k.length;
+      return n % 3 === 0 ? k.slice(0, i) + k.slice(i + 1) : n % 3 === 1 ? k.slice(0, i) + k[i]!.toUpperCase() + k.slice(i + 1) + "s" : `${k}_`;
+    };
+    let refused = 0;
+    fc.assert(
+      fc.property(
+        fc.record({
+          denied: fc.constantFrom("mkdir", "connect", "ptrace", "kill"),
+          which: fc.constantFrom<"top" | "rule" | "cond" | "type">("top", "rule", "cond", "type"),
+          key: fc.nat(),
+          n: fc.nat(),
+        }),
+        ({ denied, which, key, n }) => {
+          const good: Record<string, unknown> = {
+            default: "ALLOW",
+            abis: ["x86_64"],
+            rules: [{ syscall: denied, action: "ERRNO(EPERM)", conditions: [{ arg: 0, op: "GE", value: 0 }] }],
+          };
+          const bad = structuredClone(good) as Record<string, unknown> & { rules: Record<string, unknown>[] };
+          if (which === "top") {
+            const k = KEYS[key % KEYS.length]!;
+            if (bad[k] === undefined) (bad as Record<string, unknown>)[k] = k === "routes" ? "open" : "kernel";
+            bad[misspell(k, n)] = bad[k];
+            delete bad[k];
+          } else if (which === "rule") {
+            const k = RULE_KEYS[key % RULE_KEYS.length]!;
+            const r = bad.rules[0]!;
+            r[misspell(k, n)] = r[k];
+            delete r[k];
+          } else if (which === "cond") {
+            const c = (bad.rules[0]!.conditions as Record<string, unknown>[])[0]!;
+            const k = ["arg", "op", "value"][key % 3]!;
+            c[misspell(k, n)] = c[k];
+            delete c[k];
+          } else {
+            const r = bad.rules[0]!;
+            const k = RULE_KEYS[key % RULE_KEYS.length]!;
+            r[k] = n % 2 === 0 ? 42 : { wrong: true };
+          }
+          let p;
+          try {
+            p = definePolicy(bad as unknown as PolicyInput);
+          } catch (e) {
+            assert.ok(e instanceof SyscageError, `not a SyscageError: ${String(e)}`);
+            refused++;
+            return;
+          }
+          // Accepted (a misspelling that is the other spelling, say): it must still deny what the intended policy denies.
+          const call = { arch: getAbi("x86_64").auditArch, nr: syscallNumber("x86_64", denied)!, args: [5n] };
+          assert.notEqual(decide(p, call).ret >>> 0, 0x7fff0000, `${JSON.stringify(bad)} compiled to a policy that allows ${denied}`);
+        },
+      ),
+      { seed: 0x21b, numRuns: 400 },
+    );
+    assert.ok(refused > 300, `only ${refused} refused`);
+  });
+});
+
+describe("run() and spawn() check their options", () => {
+  test("a typo'd, unsupported or mistyped option is refused before anything runs", async () => {
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ systemCallFiltr: ["~@network-io"] }, /unknown option "systemCallFiltr". Did you mean "systemCallFilter"\?/],
+      [{ shell: true }, /option "shell" is not supported/],
+      [{ maxBuffer: 1024 }, /option "maxBuffer" is not supported/],
+      [{ systemCallFilter: 7 }, /systemCallFilter: expected an array of strings/],
+      [{ network: "off" }, /network: expected true or false/],
+    ];
+    for (const [opts, re] of cases) await assert.rejects(run("/bin/true", [], opts as never), (e: unknown) => e instanceof SyscageError && re.test(e.message), String(re));
+  });
+
+  test("one string is one entry: systemCallFilter: \"~@network-io\" is the deny list, not its characters", async (t) => {
+    if (setup(t) === null) return;
+    const r = await run("/bin/echo", ["ok"], { systemCallFilter: "~@network-io" as unknown as string[], capture: true });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "ok\n");
+  });
+});
+
+describe("files and units", () => {
+  test("a typo'd seccomp key in a unit file is an error with a did-you-mean; a unit without a filter says so", () => {
+    const dir = mkdtempSync(join(tmpdir(), "syscage-unit-"));
+    writeFileSync(join(dir, "e.service"), "[Service]\nExecStart=/bin/true\nSystemCallFiltr=@system-service\n");
+    const r = cli("compile", "--unit", join(dir, "e.service"));
+    assert.equal(r.code, 1);
+    assert.match(r.err, /e\.service:3: unknown key SystemCallFiltr= in \[Service\]\. Did you mean "SystemCallFilter"/);
+    writeFileSync(join(dir, "f.service"), "[Service]\nExecStart=/bin/true\nRestrictAdressFamilies=AF_UNIX\n");
+    assert.match(cli("compile", "--unit", join(dir, "f.service")).err, /RestrictAdressFamilies=.*Did you mean "RestrictAddressFamilies"/);
+    writeFileSync(join(dir, "g.service"), "[Service]\nExecStart=/bin/true\nUser=nobody\n");
+    const g = cli("stats", "--unit", join(dir, "g.service"));
+    assert.equal(g.code, 0, g.err);
+    assert.match(g.err, /sets no SystemCallFilter=: like systemd, syscage's policy for it allows every syscall/);
+  });
+
+  test("unbounded or wrong-kind input files: /dev/zero, a directory, an oversized program; a FIFO is read", () => {
+    for (const [args, re] of [
+      [["compile", "--profile", "/dev/zero"], /\/dev\/zero: is not a regular file/],
+      [["disasm", "/dev/zero"], /\/dev\/zero: is not a regular file/],
+      [["compile", "--policy", tmpdir()], /is a directory; give a policy/],
+      [["verify", tmpdir()], /is a directory; give a raw seccomp program/],
+    ] as [string[], RegExp][]) {
+      const r = cli(...args);
+      assert.equal(r.code, 1, `${args.join(" ")}: ${r.err}`);
+      assert.match(r.err, re);
+      assert.doesNotMatch(r.err, /internal error/);
+    }
+    const dir = mkdtempSync(join(tmpdir(), "syscage-big-"));
+    writeFileSync(join(dir, "big.bpf"), Buffer.alloc(4097 * 8, 0x06));
+    assert.match(cli("disasm", join(dir, "big.bpf")).err, /larger than a raw seccomp program/);
+    const fifo = join(dir, "p.fifo");
+    if (spawnSync("mkfifo", [fifo]).status === 0) {
+      const r = spawnSync("bash", ["-c", `echo '{"default":"ALLOW","rules":[]}' > '${fifo}' & exec "$0" "$@"`, process.execPath, "--import", "tsx", join(ROOT, "src/cli/main.ts"), "stats", "--policy", fifo], { cwd: ROOT, encoding: "utf8" });
+      assert.equal(r.status, 0, r.stderr);
+    }
+  });
+
+  test("run refuses a policy that does not cover the host's native ABI, unless asked", (t) => {
+    if (setup(t) === null) return;
+    const foreign = hostAbi() === "aarch64" ? "x86_64" : "aarch64";
+    const r = cli("run", `--arch=${foreign}`, "--", "/bin/true");
+    assert.equal(r.code, 125);
+    assert.match(r.err, new RegExp(`not this host's native ABI ${hostAbi()}.*--allow-foreign-arch`));
+    const dry = cli("run", `--arch=${foreign}`, "--dry-run", "--", "/bin/true");
+    assert.equal(dry.code, 125, "--dry-run says so too");
+    const forced = cli("run", `--arch=${foreign}`, "--allow-foreign-arch", "--", "/bin/true");
+    assert.equal(forced.code, 128 + 31, "killed at its first call, as asked");
+  });
+});
+
+describe("no network keeps a program's own stdio working", () => {
+  test("the README's library example, run verbatim: output captured, the connection refused", async (t) => {
+    if (setup(t) === null) return;
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const block = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    assert.ok(block !== undefined, "the README has a ts example");
+    // Up to the end of the run() call: the example's first statement pair.
+    const example = block.slice(0, block.indexOf("// Or write a policy"));
+    assert.match(example, /network: false/);
+    const server = createServer((s) => s.destroy());
+    await new Promise<void>((res) => server.listen(0, "127.0.0.1", res));
+    const port = (server.address() as AddressInfo).port;
+    const dir = mkdtempSync(join(tmpdir(), "syscage-readme-"));
+    chmodSync(dir, 0o755);
+    writeFileSync(
+      join(dir, "untrusted.js"),
+      `console.log("untrusted ran");\nrequire("net").connect(${port}, "127.0.0.1").on("error", (e) => console.log("connect:", e.code)).on("connect", () => { console.log("connected"); process.exit(0); });\n`,
+    );
+    const script = example.replace(/from "syscage"/, `from ${JSON.stringify(join(ROOT, "src", "index.ts"))}`) + "\nconsole.log(JSON.stringify({ code, signal, stdout }));\n";
+    writeFileSync(join(dir, "example.mts"), script);
+    try {
+      // The example's own directory holds untrusted.js; tsx comes from the checkout.
+      const tsx = pathToFileURL(join(ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href;
+      const r = spawnSync(process.execPath, ["--import", tsx, join(dir, "example.mts")], { cwd: dir, encoding: "utf8", timeout: 60_000 });
+      assert.equal(r.status, 0, r.stderr);
+      const res = JSON.parse(r.stdout.trim().split("\n").pop()!) as { code: number; stdout: string };
+      assert.equal(res.code, 0);
+      assert.match(res.stdout, /untrusted ran/);
+      assert.match(res.stdout, /connect: EPERM/);
+      assert.doesNotMatch(res.stdout, /connected/);
+    } finally {
+      server.close();
+    }
+  });
+});
