@@ -22,6 +22,7 @@ import { definePolicy, type PolicyInput } from "../src/policy/model.js";
 import { run } from "../src/run/spawn.js";
 import { ROOT, cli } from "./helpers/cli.js";
 import { setup } from "./helpers/run-probe.js";
+import { sharedDataDir } from "./helpers/oracles.js";
 
 const rejects = (f: () => unknown, re: RegExp): void => {
   assert.throws(f, (e: unknown) => e instanceof SyscageError && re.test(e.message), String(re));
@@ -217,5 +218,57 @@ describe("no network keeps a program's own stdio working", () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe("exports are read back and checked before they are written", () => {
+  test("every --to format on the nspawn default, Docker, Podman and a recorded policy: equal (diff agrees), or refused naming why", (t) => {
+    const dir = sharedDataDir(t);
+    if (dir === null) return;
+    const work = mkdtempSync(join(tmpdir(), "syscage-roundtrip-"));
+    const recorded = join(work, "recorded.json");
+    // What `syscage record -- ls /` writes (an allow list with default EPERM).
+    writeFileSync(recorded, JSON.stringify({ default: "ERRNO(EPERM)", unknown: "ERRNO(ENOSYS)", abis: ["x86_64", "x86", "x32"], rules: [{ syscalls: ["read", "write", "openat", "close", "fstat", "mmap", "brk", "execve", "exit_group", "getdents64", "newfstatat", "ioctl"], action: "ALLOW" }] }));
+    const sources: [string, string[], string[]][] = [
+      ["nspawn default", [], ["systemd"]],
+      ["docker-default", ["--profile", join(dir, "profiles", "docker-default.json")], ["systemd"]],
+      ["podman-default", ["--profile", join(dir, "profiles", "podman-default.json")], ["spo", "systemd"]],
+      ["recorded", ["--policy", recorded], ["systemd"]],
+    ];
+    for (const [name, src, refused] of sources) {
+      for (const f of ["oci", "docker", "spo", "systemd"]) {
+        const out = join(work, `${name.replace(/ /g, "-")}.${f}`);
+        const r = cli("convert", ...src, "--to", f, "-o", out);
+        if (refused.includes(f)) {
+          assert.equal(r.code, 1, `${name} → ${f} should be refused: ${r.err}`);
+          assert.match(r.err, /cannot export to/);
+          continue;
+        }
+        assert.equal(r.code, 0, `${name} → ${f}: ${r.err}`);
+        if (f === "spo" || f === "systemd") continue; // diff reads JSON profiles
+        const d = cli("diff", out, ...(src.length === 0 ? ["nspawn"] : [src[1]!]));
+        assert.equal(d.code, 0, `${name} → ${f} read back by diff: ${d.out}`);
+      }
+    }
+    // The recorded policy to systemd: refused because systemd's @default would allow more (issue #21).
+    const sd = cli("convert", "--policy", recorded, "--to", "systemd");
+    assert.match(sd.err, /more permissively/);
+    assert.match(cli("convert", "--policy", recorded, "--to", "systemd", "--approximate").err, /even approximately: read back, it allows more/);
+  });
+
+  test("checkExport: a tampered export that allows more is refused; one that is only stricter passes with approximate", async () => {
+    const { checkExport } = await import("../src/analyze/roundtrip.js");
+    const { exportPolicy } = await import("../src/policy/export.js");
+    const p = definePolicy({ abis: ["x86_64"], default: "ALLOW", unknown: "ALLOW", rules: [{ syscall: "mkdir", action: "ERRNO(EPERM)" }] });
+    const text = exportPolicy(p, "oci").text;
+    assert.equal(checkExport(p, "oci", text).equal, true);
+    const doc = JSON.parse(text) as { syscalls: { names: string[]; action: string; errnoRet?: number }[] };
+    const looser = JSON.stringify({ ...doc, syscalls: doc.syscalls.filter((s) => !s.names.includes("mkdir")) });
+    assert.throws(() => checkExport(p, "oci", looser), /more permissively.*mkdir: ERRNO\(EPERM\) → ALLOW/);
+    const stricter = JSON.stringify({ ...doc, syscalls: [...doc.syscalls, { names: ["rmdir"], action: "SCMP_ACT_ERRNO", errnoRet: 1 }] });
+    assert.throws(() => checkExport(p, "oci", stricter), /--approximate/);
+    const ok = checkExport(p, "oci", stricter, { approximate: true });
+    assert.equal(ok.equal, false);
+    assert.ok(ok.stricter.some((x) => x.name === "rmdir"));
   });
 });

@@ -16,7 +16,7 @@
 import { getAbi, type AbiName } from "../abi/arch.js";
 import { errnoName } from "../abi/errno.js";
 import { syscallTable } from "../abi/tables.js";
-import { decodeAction } from "../bpf/actions.js";
+import { actionPrecedence, decodeAction } from "../bpf/actions.js";
 import type { Insn } from "../bpf/insn.js";
 import { interpret } from "../bpf/interpret.js";
 import { decide, rulesFor } from "../policy/evaluate.js";
@@ -48,6 +48,8 @@ export interface SyscallDifference {
   readonly tried: number;
   readonly a: SideDecision;
   readonly b: SideDecision;
+  /** On some differing argument vector B's action is less restrictive than A's (B allows more). */
+  readonly bLooser: boolean;
   /** The systemd group it is listed under ({@link mostSpecificGroup}). */
   readonly group: string;
 }
@@ -189,16 +191,18 @@ export function diffPolicies(a: DiffSide, b: DiffSide): PolicyDiff {
       const vectors = argVectors(argCandidates([a, b], abi, e.name));
       let first: { args: bigint[]; a: SideDecision; b: SideDecision } | undefined;
       let differing = 0;
+      let bLooser = false;
       for (const v of vectors) {
         const da = sideDecision(a, abi, e.nr, v);
         const db = sideDecision(b, abi, e.nr, v);
         if (da.ret !== db.ret) {
           differing++;
           first ??= { args: v, a: da, b: db };
+          if (actionPrecedence(db.ret) > actionPrecedence(da.ret)) bLooser = true;
         }
       }
       if (first !== undefined) {
-        diffs.push({ name: e.name, nr: e.nr, args: first.args, differing, tried: vectors.length, a: first.a, b: first.b, group: mostSpecificGroup(e.name) });
+        diffs.push({ name: e.name, nr: e.nr, args: first.args, differing, tried: vectors.length, a: first.a, b: first.b, group: mostSpecificGroup(e.name), bLooser });
       }
     }
     // One number beyond the table stands for the unknown numbers.
@@ -207,7 +211,7 @@ export function diffPolicies(a: DiffSide, b: DiffSide): PolicyDiff {
     const zero = [0n, 0n, 0n, 0n, 0n, 0n];
     const ua = sideDecision(a, abi, unknownNr, zero);
     const ub = sideDecision(b, abi, unknownNr, zero);
-    if (ua.ret !== ub.ret) diffs.push({ name: UNKNOWN_NUMBERS, nr: unknownNr, args: zero, differing: 1, tried: 1, a: ua, b: ub, group: UNKNOWN_NUMBERS });
+    if (ua.ret !== ub.ret) diffs.push({ name: UNKNOWN_NUMBERS, nr: unknownNr, args: zero, differing: 1, tried: 1, a: ua, b: ub, group: UNKNOWN_NUMBERS, bLooser: actionPrecedence(ub.ret) > actionPrecedence(ua.ret) });
     const byGroup = new Map<string, SyscallDifference[]>();
     for (const d of diffs) {
       const list = byGroup.get(d.group) ?? [];

@@ -7,6 +7,7 @@ import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { SyscageError, didYouMean, suggest } from "../../errors.js";
 import { EXPORT_FORMATS, exportPolicy, kubernetesSnippet, type ExportFormat } from "../../policy/export.js";
+import { checkExport } from "../../analyze/roundtrip.js";
 import { addPolicyOptions, loadPolicy, type PolicyOptionValues } from "../policy-options.js";
 
 interface ConvertOpts extends PolicyOptionValues {
@@ -14,6 +15,7 @@ interface ConvertOpts extends PolicyOptionValues {
   output?: string;
   name?: string;
   kubernetes?: boolean;
+  approximate?: boolean;
 }
 
 function parseFormat(text: string): ExportFormat {
@@ -29,6 +31,12 @@ function runConvert(opts: ConvertOpts): void {
   for (const w of loaded.warnings) process.stderr.write(`syscage: warning: ${w}\n`);
   const result = exportPolicy(loaded.policy, format, opts.name !== undefined ? { name: opts.name } : {});
   for (const w of result.warnings) process.stderr.write(`syscage: warning: ${w}\n`);
+  // Read back and compared before anything is written: equal, or refused (docs/profiles.md).
+  const check = checkExport(loaded.policy, format, result.text, { approximate: opts.approximate === true });
+  if (!check.equal) {
+    const names = [...new Set(check.stricter.map((x) => `${x.abi} ${x.name}`))];
+    process.stderr.write(`syscage: warning: --approximate: the ${format} export is stricter than the policy on ${names.length} call(s): ${names.slice(0, 8).join(", ")}${names.length > 8 ? ", …" : ""}\n`);
+  }
   if (opts.output !== undefined) writeFileSync(opts.output, result.text);
   else process.stdout.write(result.text);
   if (opts.kubernetes === true) {
@@ -48,6 +56,7 @@ export function register(program: Command): void {
     .requiredOption("--to <format>", `output format: ${EXPORT_FORMATS.join(" | ")}`)
     .option("-o, --output <file>", "write to FILE instead of stdout")
     .option("--name <name>", "spo: metadata.name of the SeccompProfile (default syscage-profile)")
+    .option("--approximate", "accept an export that differs from the policy only by being stricter (read back, it allows nothing the policy denies); without it any difference is an error")
     .option("--kubernetes", "also print the Pod securityContext snippet and the node path (/var/lib/kubelet/seccomp/…) for the file");
   addPolicyOptions(cmd);
   cmd
@@ -63,7 +72,10 @@ Formats:
            lines, when the policy can be said that way
 
 What a format cannot express (argument conditions in systemd, values above
-2^63-1 in SPO, TRAP data, …) is an error naming the rule. Warnings go to stderr.
+2^63-1 in SPO, TRAP data, …) is an error naming the rule. Every export is read
+back and compared with the policy before it is written: a difference is an
+error naming the calls, or with --approximate, accepted only when the export
+is stricter. Warnings go to stderr.
 
 Examples:
   syscage convert --to oci -o nspawn.json                    # the nspawn default

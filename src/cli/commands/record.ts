@@ -20,6 +20,7 @@ import { yamlModule } from "../../deps.js";
 import { formatPolicyAction, type Policy } from "../../policy/model.js";
 import { SyscageError } from "../../errors.js";
 import { exportPolicy, type ExportFormat } from "../../policy/export.js";
+import { checkExport } from "../../analyze/roundtrip.js";
 import { readPolicyFile } from "../../policy/json.js";
 import { parseProfile } from "../../policy/oci.js";
 import { buildUnitPolicy, parseUnitFile } from "../../policy/systemd-unit.js";
@@ -206,6 +207,15 @@ async function recordAction(command: string, args: string[], opts: RecordOpts): 
     const exported = exportPolicy(policy, format as ExportFormat);
     for (const w of exported.warnings) process.stderr.write(`syscage: warning: ${w}\n`);
     text = exported.text;
+    try {
+      checkExport(policy, format as ExportFormat, text);
+    } catch (e) {
+      // The command has run: keep the recording in syscage's own format, which says it exactly.
+      const kept = `${opts.output!}.syscage.json`;
+      writeAtomically(kept, formatPolicyJson(policy, `recorded by syscage record from: ${[command, ...args].join(" ")}`));
+      process.stderr.write(recordSummary(r, gen.allowed));
+      throw new SyscageError("EXPORT_DIFFERS", `${e instanceof Error ? e.message : String(e)}; the recording is saved as ${kept} (syscage's policy format)`);
+    }
   }
   writeAtomically(opts.output!, text);
   process.stderr.write(recordSummary(r, gen.allowed));
