@@ -120,7 +120,7 @@ describe("valid policies", () => {
     writeFileSync(f, EXAMPLE);
     const p = readPolicyFile(f);
     assert.equal(p.rules[0]!.origin, `${f} rule #1 (basic I/O)`);
-    assert.throws(() => readPolicyFile(join(dir, "missing.json")), (e: NodeJS.ErrnoException) => e.code === "ENOENT");
+    assert.throws(() => readPolicyFile(join(dir, "missing.json")), (e: Error) => e instanceof SyscageError && /missing\.json: no such file; check the path/.test(e.message));
   });
 });
 

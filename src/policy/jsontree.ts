@@ -113,10 +113,11 @@ export function describeSyntaxError(e: ParseError, text: string): string {
 export function plainValue(node: Node): JsonValue {
   switch (node.type) {
     case "object": {
+      // defineProperty, so that "__proto__" is a key like any other (and an unknown field to the schema).
       const o: { [key: string]: JsonValue } = {};
       for (const p of node.children ?? []) {
         const [k, v] = p.children ?? [];
-        if (k !== undefined && v !== undefined) o[k.value as string] = plainValue(v);
+        if (k !== undefined && v !== undefined) Object.defineProperty(o, k.value as string, { value: plainValue(v), enumerable: true, writable: true, configurable: true });
       }
       return o;
     }
@@ -332,8 +333,33 @@ export function exactU64(doc: Doc, node: Node, path: readonly PathSegment[]): bi
  * comments or trailing commas. Syntax errors are SyscageError `code` with
  * `SOURCE:LINE:COLUMN`; an empty text says `emptyHint`.
  */
+/** Deepest nesting of arrays and objects accepted: real policies and profiles use fewer than ten levels. */
+export const MAX_JSON_DEPTH = 64;
+
+/** The offset where nesting first goes deeper than `max` (outside strings), or -1. */
+function tooDeep(text: string, max: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return i;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return -1;
+}
+
 export function parseJsonDocument(text: string, source: string, code: string, emptyHint: string): { doc: Doc; root: Node } {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const deep = tooDeep(body, MAX_JSON_DEPTH);
+  if (deep >= 0) {
+    const { line, column } = lineColumn(body, deep);
+    throw new SyscageError(code, `${source}:${line}:${column}: nested more than ${MAX_JSON_DEPTH} levels deep; a policy or profile needs fewer than ten — is it the right file?`);
+  }
   const doc: Doc = { text: body, source };
   const errors: ParseError[] = [];
   const root = jsoncParser().parseTree(body, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });

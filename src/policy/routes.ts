@@ -26,6 +26,7 @@
 import { ABIS, type AbiName } from "../abi/arch.js";
 import { IO_URING_OPS, IO_URING_SYSCALLS, type IoUringOp } from "../abi/io-uring.js";
 import { syscallNumber } from "../abi/tables.js";
+import { assertPolicy } from "./check.js";
 import { formatPolicyAction, type Action, type Policy, type Rule } from "./model.js";
 
 export { ROUTES_MODES, type RoutesMode } from "./model.js";
@@ -190,6 +191,7 @@ export function withRoutes(policy: Policy): Policy {
   if (effective.has(policy)) return policy;
   const known = memo.get(policy);
   if (known !== undefined) return known;
+  assertPolicy(policy);
   let result: Policy;
   // The policy's own rules, then those of network: false (they restrict socket, so io_uring closes), then the closing rules.
   const own = [...policy.rules.filter((r) => !closing.has(r)), ...(policy.network === false ? noNetworkRules(policy) : [])];
