@@ -15,8 +15,17 @@ import { parseProfile } from "../policy/oci.js";
 import { buildUnitPolicy, parseUnitFile } from "../policy/systemd-unit.js";
 import { diffPolicies, type SyscallDifference } from "./diff.js";
 
-/** How syscage reads back `text`, an export of `source` in `format`. */
+/**
+ * How syscage reads back `text`, an export of `source` in `format`, with the
+ * source's routes mode (a format has no such field: the closing rules of
+ * closed routes are written out as rules, and with routes open none are).
+ */
 export function readBackExport(text: string, format: ExportFormat, source: Policy): Policy {
+  const back = readBack(text, format, source);
+  return source.routes === "open" ? { ...back, routes: "open" } : back;
+}
+
+function readBack(text: string, format: ExportFormat, source: Policy): Policy {
   const label = `the ${format} export`;
   switch (format) {
     case "oci":
