@@ -24,7 +24,8 @@ const WHAT: Readonly<Record<InputKind, string>> = {
   unit: "a unit or .nspawn file (at most 1 MiB)",
 };
 
-function fsMessage(code: string | undefined): string {
+/** What a file-system error code means for a file the user named. */
+export function describeFsError(code: string | undefined): string {
   switch (code) {
     case "ENOENT":
       return "no such file; check the path";
@@ -47,7 +48,7 @@ export function readInputFile(path: string, kind: InputKind): Buffer {
   try {
     fd = openSync(path, "r");
   } catch (e) {
-    throw new SyscageError("INPUT_FILE", `${path}: ${fsMessage((e as NodeJS.ErrnoException).code)}`);
+    throw new SyscageError("INPUT_FILE", `${path}: ${describeFsError((e as NodeJS.ErrnoException).code)}`);
   }
   try {
     const st = fstatSync(fd);
@@ -64,7 +65,7 @@ export function readInputFile(path: string, kind: InputKind): Buffer {
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === "EAGAIN") continue;
-        throw new SyscageError("INPUT_FILE", `${path}: ${fsMessage(code)}`);
+        throw new SyscageError("INPUT_FILE", `${path}: ${describeFsError(code)}`);
       }
       if (n === 0) break;
       chunks.push(buf.subarray(0, n));

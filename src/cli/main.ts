@@ -7,6 +7,7 @@
 import { createRequire } from "node:module";
 import type { Command } from "commander";
 import { SyscageError } from "../errors.js";
+import { describeFsError } from "../read-file.js";
 import { tryFastRun } from "./fast-run.js";
 import type { LaunchCacheSlot } from "./run-cache.js";
 
@@ -85,20 +86,6 @@ export function reportError(err: unknown): number {
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`syscage: internal error: ${message} (please report this)\n`);
   return 70;
-}
-
-function describeFsError(code: string): string {
-  switch (code) {
-    case "ENOENT":
-      return "no such file; check the path";
-    case "EACCES":
-    case "EPERM":
-      return "permission denied";
-    case "EISDIR":
-      return "is a directory; give a file";
-    default:
-      return `cannot read (${code})`;
-  }
 }
 
 export async function main(argv: string[]): Promise<number> {
