@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { execFileSync, spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { describe, test } from "node:test";
 import { getAbi } from "../src/abi/arch.js";
 import { syscallNumber } from "../src/abi/tables.js";
@@ -294,6 +294,9 @@ describe("syscage record: bad input writes nothing", () => {
     },
     { name: "no -o", args: () => ["record", "--", "true"], status: 125, message: /-o FILE is required/ },
     { name: "unreadable --merge", args: (o) => ["record", "--merge", "/nonexistent.json", "-o", o, "--", "true"], status: 125, message: /nonexistent\.json/ },
+    // The output path is checked before the command runs (its output would show RAN, and the recording be lost).
+    { name: "-o names a directory", args: (o) => ["record", "-o", dirname(o), "--", "sh", "-c", "echo RAN"], status: 125, message: /is a directory; give a file name.*/ },
+    { name: "-o in a missing directory", args: (o) => ["record", "-o", join(o, "x", "p.json"), "--", "sh", "-c", "echo RAN"], status: 125, message: /does not exist; nothing was run/ },
   ];
   for (const c of cases) {
     test(c.name, (t) => {
@@ -302,6 +305,7 @@ describe("syscage record: bad input writes nothing", () => {
       const out = join(dir, "out.json");
       const fresh = syscage(c.args(out), c.env);
       assert.equal(fresh.status, c.status, fresh.stderr);
+      assert.doesNotMatch(fresh.stdout, /RAN/, "the command did not run");
       assert.match(fresh.stderr, c.message);
       assert.equal(fresh.stderr.trim().split("\n").length, 1, `one line: ${fresh.stderr}`);
       assert.ok(!existsSync(out), "no output file");

@@ -13,7 +13,7 @@
  * was not found. A failed recording writes no output file.
  */
 import { readInputText } from "../../read-file.js";
-import { renameSync, rmSync, writeFileSync } from "node:fs";
+import { accessSync, constants, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { Command, Option } from "commander";
 import { yamlModule } from "../../deps.js";
@@ -85,6 +85,27 @@ export function readRecordedOutput(path: string, format: RecordFormat): Policy {
 }
 
 /** Write `text` to `path` atomically: a temporary file in the same directory, then rename. */
+/**
+ * Where the recording will go must be writable before the command runs: a
+ * directory, a missing parent or a read-only one would lose the recording.
+ */
+export function checkOutputPath(path: string): void {
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    st = undefined;
+  }
+  if (st?.isDirectory() === true) throw new SyscageError("BAD_USAGE", `-o ${path}: is a directory; give a file name (for example ${join(path, "policy.json")})`);
+  const parent = dirname(path);
+  try {
+    accessSync(parent, constants.W_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new SyscageError("BAD_USAGE", `-o ${path}: ${code === "ENOENT" ? `the directory ${parent} does not exist` : `cannot write into ${parent} (${code ?? "error"})`}; nothing was run`);
+  }
+}
+
 export function writeAtomically(path: string, text: string): void {
   const tmp = join(dirname(path), `.${basename(path)}.syscage-${process.pid}.tmp`);
   try {
@@ -143,7 +164,8 @@ async function recordAction(command: string, args: string[], opts: RecordOpts): 
   } else if (opts.output === undefined) {
     throw new SyscageError("BAD_USAGE", "record: -o FILE is required (where to write the policy)");
   }
-  // Check --argument-width and read --merge first: bad input must stop us before the command runs.
+  // Check the output path, --argument-width and --merge first: bad input must stop us before the command runs.
+  if (opts.output !== undefined) checkOutputPath(opts.output);
   const width = opts.argumentWidth === undefined ? undefined : parseArgumentWidth(opts.argumentWidth);
   const merge = opts.merge !== undefined ? readRecordedOutput(opts.merge, format) : undefined;
   let options: RecordOptions;
