@@ -246,7 +246,7 @@ static uint32_t get_u32(const unsigned char *p) {
 
 /* run-cache.ts badDescription: what `syscage run` sends, and nothing else. */
 static int good_description(const unsigned char *d, size_t n) {
-  if (n < 28 || memcmp(d, "SCGX", 4) != 0 || get_u32(d + 4) != 1 || (get_u32(d + 12) & ~11u) != 0) return 0; /* options: capabilities, private network, new session */
+  if (n < 28 || memcmp(d, "SCGX", 4) != 0 || get_u32(d + 4) != 1 || (get_u32(d + 12) & ~27u) != 0) return 0; /* options: capabilities, private network, new session, Landlock no-TCP */
   uint32_t count = get_u32(d + 24);
   if (count < 1 || count > 64) return 0;
   size_t o = 28;

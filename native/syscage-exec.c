@@ -42,7 +42,9 @@
  *   char magic[4] = "SCGX"; u32 version = 1;
  *   u32 seccomp_flags;            the flags word for every program
  *   u32 options;                  bit 0: apply capabilities; bit 1: private network;
- *                                 bit 3: a new session (setsid) when none of fds 0-2 is a terminal
+ *                                 bit 3: a new session (setsid) when none of fds 0-2 is a terminal;
+ *                                 bit 4: Landlock denies every TCP bind and connect (ABI >= 4;
+ *                                 on older kernels the seccomp rules alone keep sockets out)
  *   u64 retained_capabilities;    bit n = capability n (used with option bit 0)
  *   u32 program_count;
  *   program_count times: u32 instruction_count; struct sock_filter[instruction_count]
@@ -131,6 +133,19 @@
 #define OPT_PRIVATE_NETWORK 2u
 #define OPT_RECORD 4u
 #define OPT_NEW_SESSION 8u
+#define OPT_LANDLOCK_NO_TCP 16u
+
+/* Landlock (uapi/linux/landlock.h; ABI 4 added the network rights, Linux 6.7). */
+#ifndef __NR_landlock_create_ruleset
+#define __NR_landlock_create_ruleset 444
+#define __NR_landlock_restrict_self 446
+#endif
+struct syscage_landlock_attr {
+  uint64_t handled_access_fs;
+  uint64_t handled_access_net;
+};
+#define SYSCAGE_LANDLOCK_ACCESS_NET_BIND_TCP (1ULL << 0)
+#define SYSCAGE_LANDLOCK_ACCESS_NET_CONNECT_TCP (1ULL << 1)
 #define MAX_ARG_ENTRIES 4096u
 
 /* Largest description accepted: 64 programs of 4096 instructions, with room. */
@@ -657,6 +672,25 @@ static void load_recording_program(const struct config *c, int to_sup) {
   /* From here on every call waits for the supervisor; the listener (close-on-exec) goes away with exec. */
 }
 
+/*
+ * network: false, second layer: a Landlock domain that handles TCP bind and
+ * connect and allows neither, so even a TCP socket the command got from
+ * elsewhere cannot be bound or connected. Needs no_new_privs (set before).
+ */
+static void landlock_no_tcp(void) {
+  long abi = syscall(__NR_landlock_create_ruleset, NULL, 0, 1U /* LANDLOCK_CREATE_RULESET_VERSION */);
+  if (abi < 4) return; /* no Landlock, or no network rights: the filter's rules still hold */
+  struct syscage_landlock_attr attr = {0, SYSCAGE_LANDLOCK_ACCESS_NET_BIND_TCP | SYSCAGE_LANDLOCK_ACCESS_NET_CONNECT_TCP};
+  long fd = syscall(__NR_landlock_create_ruleset, &attr, sizeof attr, 0);
+  if (fd < 0) fail(EXIT_SETUP, "cannot create the Landlock ruleset that denies TCP: %s", strerror(errno));
+  if (syscall(__NR_landlock_restrict_self, (int)fd, 0) != 0) {
+    int e = errno;
+    close((int)fd);
+    fail(EXIT_SETUP, "cannot apply the Landlock ruleset that denies TCP: %s", strerror(e));
+  }
+  close((int)fd);
+}
+
 static int parse_fd(const char *s, const char *what) {
   if (strcmp(s, "-") == 0) return -1;
   char *end;
@@ -698,6 +732,7 @@ void helper_launch(int config_fd, int status, char **command) {
   if ((c.options & OPT_NEW_SESSION) && !isatty(0) && !isatty(1) && !isatty(2) && setsid() < 0 && errno != EPERM)
     fail(EXIT_SETUP, "cannot start a new session: %s", strerror(errno));
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail(EXIT_SETUP, "cannot set no_new_privs: %s", strerror(errno));
+  if (c.options & OPT_LANDLOCK_NO_TCP) landlock_no_tcp();
   if (c.options & OPT_APPLY_CAPS) apply_capabilities(c.retained);
   load_filters(&c, record ? c.program_count - 1 : c.program_count);
   if (record) load_recording_program(&c, to_sup);

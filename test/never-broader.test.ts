@@ -191,8 +191,8 @@ describe("no network keeps a program's own stdio working", () => {
     const readme = readFileSync(join(ROOT, "README.md"), "utf8");
     const block = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
     assert.ok(block !== undefined, "the README has a ts example");
-    // Up to the end of the run() call: the example's first statement pair.
-    const example = block.slice(0, block.indexOf("// Or write a policy"));
+    // The whole example, verbatim; the test only adds a line that prints what it got.
+    const example = block;
     assert.match(example, /network: false/);
     const server = createServer((s) => s.destroy());
     await new Promise<void>((res) => server.listen(0, "127.0.0.1", res));
@@ -203,15 +203,16 @@ describe("no network keeps a program's own stdio working", () => {
       join(dir, "untrusted.js"),
       `console.log("untrusted ran");\nrequire("net").connect(${port}, "127.0.0.1").on("error", (e) => console.log("connect:", e.code)).on("connect", () => { console.log("connected"); process.exit(0); });\n`,
     );
-    const script = example.replace(/from "syscage"/, `from ${JSON.stringify(join(ROOT, "src", "index.ts"))}`) + "\nconsole.log(JSON.stringify({ code, signal, stdout }));\n";
+    const script = example.replace(/from "syscage"/, `from ${JSON.stringify(join(ROOT, "src", "index.ts"))}`) + "\nconsole.log(JSON.stringify({ code, signal, stdout, insns: program.insns.length }));\n";
     writeFileSync(join(dir, "example.mts"), script);
     try {
       // The example's own directory holds untrusted.js; tsx comes from the checkout.
       const tsx = pathToFileURL(join(ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href;
       const r = spawnSync(process.execPath, ["--import", tsx, join(dir, "example.mts")], { cwd: dir, encoding: "utf8", timeout: 60_000 });
       assert.equal(r.status, 0, r.stderr);
-      const res = JSON.parse(r.stdout.trim().split("\n").pop()!) as { code: number; stdout: string };
+      const res = JSON.parse(r.stdout.trim().split("\n").pop()!) as { code: number; stdout: string; insns: number };
       assert.equal(res.code, 0);
+      assert.ok(res.insns > 10, "the compiled example policy");
       assert.match(res.stdout, /untrusted ran/);
       assert.match(res.stdout, /connect: EPERM/);
       assert.doesNotMatch(res.stdout, /connected/);
@@ -270,5 +271,35 @@ describe("exports are read back and checked before they are written", () => {
     const ok = checkExport(p, "oci", stricter, { approximate: true });
     assert.equal(ok.equal, false);
     assert.ok(ok.stricter.some((x) => x.name === "rmdir"));
+  });
+});
+
+describe("no network: the Landlock layer", () => {
+  test("a TCP connect the filter would allow is denied by Landlock (ABI >= 4); without the layer it connects", async (t) => {
+    if (setup(t) === null) return;
+    const { hostFacts } = await import("./helpers/host.js");
+    const abi = hostFacts().landlock.abi ?? 0;
+    if (abi < 4) {
+      t.diagnostic(`SKIPPED (kernel capability "landlock": ABI ${abi} has no network rights): the Landlock layer of network: false; covered by its seccomp rules (the README example above)`);
+      t.skip("Landlock ABI < 4");
+      return;
+    }
+    const { planLaunch } = await import("../src/run/launch.js");
+    const server = createServer((s) => s.destroy());
+    await new Promise<void>((res) => server.listen(0, "127.0.0.1", res));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const py = `import socket\ns = socket.socket()\ntry:\n    s.connect(("127.0.0.1", ${port})); print("connected")\nexcept OSError as e:\n    print("err", e.errno)\n`;
+      // A filter that allows everything, so only Landlock can stand in the way.
+      const base = planLaunch({ policy: definePolicy({ default: "ALLOW", unknown: "ALLOW" }), capabilities: "keep" });
+      assert.equal(base.landlockNoTcp, false);
+      const without = await run("python3", ["-c", py], { plan: base, capture: true });
+      assert.equal(without.stdout, "connected\n", without.stderr);
+      const withLayer = await run("python3", ["-c", py], { plan: { ...base, landlockNoTcp: true }, capture: true });
+      assert.equal(withLayer.stdout, "err 13\n", `EACCES from Landlock: ${withLayer.stderr}`);
+      assert.equal(planLaunch({ network: false }).landlockNoTcp, true, "network: false asks for the layer");
+    } finally {
+      server.close();
+    }
   });
 });

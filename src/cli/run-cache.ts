@@ -308,7 +308,7 @@ export function decodeEntry(bytes: Uint8Array): { key: string; warnings: string[
 /**
  * Why `bytes` is not a launch description `syscage run` would send (see
  * encodeLaunch and native/syscage-exec.c), or undefined: "SCGX", version 1,
- * no option but capabilities, private network and a new session, 1 to 64 programs of 1 to
+ * no option but capabilities, private network, a new session and Landlock's no-TCP, 1 to 64 programs of 1 to
  * 4096 instructions, nothing after them. At least one program: the plan
  * always has the policy's, and the helper would load nothing for zero.
  */
@@ -318,7 +318,7 @@ export function badDescription(bytes: Uint8Array): string | undefined {
   const le = endianness() === "LE";
   if (bytes[0] !== 0x53 || bytes[1] !== 0x43 || bytes[2] !== 0x47 || bytes[3] !== 0x58) return "bad magic";
   if (view.getUint32(4, le) !== 1) return "bad version";
-  if ((view.getUint32(12, le) & ~(1 | 2 | 8)) !== 0) return "unexpected options";
+  if ((view.getUint32(12, le) & ~(1 | 2 | 8 | 16)) !== 0) return "unexpected options";
   const count = view.getUint32(24, le);
   if (count < 1 || count > 64) return `${count} programs`;
   let o = 28;

@@ -62,6 +62,9 @@ export function hostNotes(facts: HostFacts): HostNote[] {
   if (!facts.process.root) {
     add("not-root", "note", "not running as root: `syscage run` keeps at most your own capabilities, and --private-network needs user namespaces", null);
   }
+  if (facts.landlock.abi !== null && facts.landlock.abi > 0 && facts.landlock.abi < 4) {
+    add("landlock-no-net", "note", `Landlock ABI ${facts.landlock.abi} has no network rights (ABI 4, Linux 6.7): --deny-network relies on its seccomp rules alone here`, null);
+  }
   if (facts.landlock.abi === 0) {
     add("no-landlock", "note", `Landlock is unavailable (${facts.landlock.detail}): nothing can restrict files or ports without root here`, "boot with lsm=…,landlock (Linux ≥ 5.13)");
   }

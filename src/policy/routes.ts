@@ -91,7 +91,6 @@ function notOpenReason(policy: Policy, rules: readonly Rule[], name: string): st
     : `${name} gets the default ${formatPolicyAction(policy.default.action)} (${policy.default.origin})`;
 }
 
-/** The closing rules a policy needs, computed from its own rules (never from closing rules). */
 /** AF_UNIX; socketcall's SYS_SOCKET and SYS_SOCKETPAIR (include/uapi/linux/net.h). */
 const AF_UNIX = 1n;
 const SYS_SOCKET = 1n;
@@ -124,6 +123,7 @@ function noNetworkRules(policy: Policy): Rule[] {
   return out;
 }
 
+/** The closing rules a policy needs, computed from its own rules (never from closing rules). */
 function closingRules(policy: Policy, rules: readonly Rule[]): Rule[] {
   const out: Rule[] = [];
   const stillOpen = (name: string): boolean => {

@@ -99,6 +99,8 @@ export interface LaunchPlan {
   readonly privateNetwork: boolean;
   /** The helper starts a new session when none of fds 0-2 is a terminal (terminal.ts). */
   readonly newSession: boolean;
+  /** network: false: the helper also adds a Landlock domain that denies TCP bind and connect (Landlock ABI >= 4). */
+  readonly landlockNoTcp: boolean;
 }
 
 const NSPAWN_KEYS = ["capability", "dropCapability", "systemCallFilter", "abis"] as const;
@@ -211,6 +213,7 @@ export function planLaunch(options: SandboxOptions = {}): LaunchPlan {
     capabilities,
     privateNetwork: options.privateNetwork === true,
     newSession: policy.routes !== "open",
+    landlockNoTcp: policy.network === false,
   };
 }
 
@@ -219,6 +222,7 @@ const OPT_APPLY_CAPS = 1;
 const OPT_PRIVATE_NETWORK = 2;
 /** Bit 2 (4) is record mode (record/record.ts). */
 const OPT_NEW_SESSION = 8;
+const OPT_LANDLOCK_NO_TCP = 16;
 
 /**
  * The binary launch description read by native/syscage-exec.c (host byte
@@ -235,7 +239,7 @@ export function encodeLaunch(plan: LaunchPlan): Uint8Array {
   out.set([0x53, 0x43, 0x47, 0x58], 0); // "SCGX"
   view.setUint32(4, 1, le);
   view.setUint32(8, plan.flags, le);
-  view.setUint32(12, (plan.capabilities !== null ? OPT_APPLY_CAPS : 0) | (plan.privateNetwork ? OPT_PRIVATE_NETWORK : 0) | (plan.newSession ? OPT_NEW_SESSION : 0), le);
+  view.setUint32(12, (plan.capabilities !== null ? OPT_APPLY_CAPS : 0) | (plan.privateNetwork ? OPT_PRIVATE_NETWORK : 0) | (plan.newSession ? OPT_NEW_SESSION : 0) | (plan.landlockNoTcp ? OPT_LANDLOCK_NO_TCP : 0), le);
   let mask = 0n;
   for (const c of plan.capabilities ?? []) mask |= 1n << BigInt(c);
   view.setBigUint64(16, mask, le);
