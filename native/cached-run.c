@@ -35,7 +35,8 @@
 
 #include "syscage-exec.h"
 
-#define KEY_FORMAT "syscage-launch-cache/2"
+#define KEY_FORMAT "syscage-launch-cache/3"
+#define MAX_NAMED_FILE (16u * 1024u * 1024u)
 #define ENTRY_VERSION 2u
 #define MAX_ENTRY (8u * 1024u * 1024u)
 #define MAX_KEY 65536u
@@ -130,14 +131,49 @@ static int is_help(const char *v) {
 }
 
 /* The key line of one named file: device, inode, size, mtime and ctime in ns (what Node's bigint stat gives). */
+static uint64_t fnv1a64(const unsigned char *p, size_t n);
+
+/* A named file by its content (run-cache.ts cacheKey): "file SIZE FNV1A64". The entry found is the
+   program compiled from exactly these bytes, whatever the file holds a moment later. */
 static void file_line(struct text *key, const char *path) {
-  struct statx sx;
-  if (statx(AT_FDCWD, path, 0, STATX_BASIC_STATS, &sx) != 0) defer("cannot stat a named file");
-  if (!S_ISREG(sx.stx_mode)) defer("a named file is not a regular file");
-  long long mtime = (long long)sx.stx_mtime.tv_sec * 1000000000LL + sx.stx_mtime.tv_nsec;
-  long long ctime = (long long)sx.stx_ctime.tv_sec * 1000000000LL + sx.stx_ctime.tv_nsec;
-  appendf(key, "file %llu %llu %llu %lld %lld\n", (unsigned long long)makedev(sx.stx_dev_major, sx.stx_dev_minor),
-          (unsigned long long)sx.stx_ino, (unsigned long long)sx.stx_size, mtime, ctime);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) defer("cannot open a named file");
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    defer("a named file is not a regular file");
+  }
+  if (st.st_size < 0 || (unsigned long long)st.st_size > MAX_NAMED_FILE) {
+    close(fd);
+    defer("a named file is too large");
+  }
+  size_t cap = (size_t)st.st_size + 1, n = 0;
+  unsigned char *buf = malloc(cap);
+  if (buf == NULL) {
+    close(fd);
+    defer("out of memory");
+  }
+  for (;;) {
+    if (n == cap) {
+      /* The file grew while being read: let Node read it. */
+      free(buf);
+      close(fd);
+      defer("a named file changed while being read");
+    }
+    ssize_t r = read(fd, buf + n, cap - n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      free(buf);
+      close(fd);
+      defer("cannot read a named file");
+    }
+    if (r == 0) break;
+    n += (size_t)r;
+  }
+  close(fd);
+  uint64_t h = fnv1a64(buf, n);
+  free(buf);
+  appendf(key, "file %zu %016llx\n", n, (unsigned long long)h);
 }
 
 /* dist/build-id, and the inode, mtime and size of dist/cli/main.js (which every tsc run rewrites; run-cache.ts buildId). */

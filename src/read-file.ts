@@ -41,9 +41,36 @@ export function describeFsError(code: string | undefined): string {
   }
 }
 
+/**
+ * Files whose bytes this process has fixed (see {@link pinInputFile}): every
+ * later read of the same path gets those bytes, whatever the file holds by
+ * then.
+ */
+const pinned = new Map<string, Buffer>();
+
+/**
+ * Read `path` once and keep its bytes for the rest of this process: `run`'s
+ * launch cache keys an entry by the bytes of each policy file, and pinning
+ * makes the planner read exactly those bytes, so a key can never describe
+ * other bytes than the program stored under it (a file changed or swapped
+ * between the two reads cannot slip in).
+ */
+export function pinInputFile(path: string): Buffer {
+  const have = pinned.get(path);
+  if (have !== undefined) return have;
+  const bytes = readInputFile(path, "profile");
+  pinned.set(path, bytes);
+  return bytes;
+}
+
 /** The bytes of `path`, read as {@link InputKind} `kind`. @throws SyscageError INPUT_FILE naming the path. */
 export function readInputFile(path: string, kind: InputKind): Buffer {
   const limit = INPUT_LIMITS[kind];
+  const fixed = pinned.get(path);
+  if (fixed !== undefined) {
+    if (fixed.length > limit) throw new SyscageError("INPUT_FILE", `${path}: is ${fixed.length} bytes, larger than ${WHAT[kind]} can be; is it the right file?`);
+    return fixed;
+  }
   let fd: number;
   try {
     fd = openSync(path, "r");

@@ -9,15 +9,16 @@
  */
 import assert from "node:assert/strict";
 import { spawn as nodeSpawn, spawnSync } from "node:child_process";
-import { chmodSync, chownSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test, type TestContext } from "node:test";
 import { resolveSyscall } from "../src/abi/tables.js";
 import { Command } from "commander";
 import { POLICY_OPTIONS } from "../src/cli/policy-option-table.js";
-import { addPolicyOptions } from "../src/cli/policy-options.js";
-import { badDescription, decodeEntry, encodeEntry, fnv1a64 } from "../src/cli/run-cache.js";
+import { addPolicyOptions, loadPolicy } from "../src/cli/policy-options.js";
+import { badDescription, cacheKey, decodeEntry, encodeEntry, fnv1a64, parseRunArgv } from "../src/cli/run-cache.js";
+import { decide } from "../src/policy/evaluate.js";
 import { CLI_NODE_ARGS, ensureBuilt, spawnCli } from "./helpers/cli.js";
 import { ERRNO, NOBODY, NR, REPO, needRoot, setup } from "./helpers/run-probe.js";
 
@@ -126,6 +127,28 @@ for (const reader of ["node", "native"] as const) {
       const again = syscage(cache, args);
       assert.ok(isHit(again));
       assert.equal(again.stdout, `err ${ERRNO.EXDEV}\n`);
+    });
+
+    test("a policy rewritten in place with the same size and times is a miss: the key is the content", (t) => {
+      const probe = ready(t);
+      if (probe === null) return;
+      const cache = workDir();
+      const d = workDir();
+      const policy = join(d, "p.json");
+      // Same length, so the stat tuple but for the times is unchanged; the times are put back too.
+      const allow = JSON.stringify({ default: "ALLOW", rules: [{ syscall: "getppid", action: "ERRNO(EPERM)" }] });
+      const deny = JSON.stringify({ default: "ALLOW", rules: [{ syscall: "getppid", action: "ERRNO(EXDEV)" }] });
+      assert.equal(allow.length, deny.length);
+      writeFileSync(policy, allow);
+      const args = ["run", "--policy", policy, "--", probe, `native:${NR.getppid}`];
+      assert.equal(syscage(cache, args).stdout, `err ${ERRNO.EPERM}\n`);
+      assert.ok(isHit(syscage(cache, args)));
+      const before = statSync(policy);
+      writeFileSync(policy, deny);
+      utimesSync(policy, before.atime, before.mtime);
+      const r = syscage(cache, args);
+      assert.ok(!isHit(r), `the entry of the old content must not be used: ${r.cache.join("\n")}`);
+      assert.equal(r.stdout, `err ${ERRNO.EXDEV}\n`);
     });
 
     test("a corrupted or malformed entry is refused: the normal path runs and still enforces the policy", (t) => {
@@ -270,6 +293,27 @@ for (const reader of ["node", "native"] as const) {
 }
 
 describe("launch cache entries", () => {
+  test("the planner compiles the bytes the key names: a link repointed between key and plan changes nothing", () => {
+    const d = workDir();
+    const denyFile = join(d, "deny.json");
+    const allowFile = join(d, "allow.json");
+    writeFileSync(denyFile, JSON.stringify({ default: "ALLOW", rules: [{ syscall: "mkdir", action: "ERRNO(EPERM)" }] }));
+    writeFileSync(allowFile, JSON.stringify({ default: "ALLOW", rules: [] }));
+    const link = join(d, "p.json");
+    symlinkSync(denyFile, link);
+    const run = parseRunArgv(["run", "--policy", link, "--", "true"]);
+    assert.ok(typeof run !== "string");
+    const key = cacheKey(run);
+    // The hook between reading and storing: the link now names the allow-all policy.
+    unlinkSync(link);
+    symlinkSync(allowFile, link);
+    const planned = loadPolicy({ policy: link }).policy;
+    const mkdir = { arch: 0xc000003e, nr: NR_MKDIR, args: [] };
+    assert.equal(decide(planned, mkdir).ret >>> 0, 0x00050001, "the plan is the deny policy the key was made from");
+    assert.equal(cacheKey(run), key, "and the key still names those bytes");
+    assert.match(key, new RegExp(`^file ${readFileSync(denyFile).length} ${fnv1a64(readFileSync(denyFile))}$`, "m"));
+  });
+
   test("badDescription: only what encodeLaunch produces for run", () => {
     const one = Buffer.alloc(28 + 4 + 8);
     one.write("SCGX", 0, "latin1");

@@ -14,21 +14,26 @@
  * tree the size, mtime and inode of every module and schema), the machine
  * and `uname -r` (default ABIs, profiles' minKernel default), the effective
  * uid, the policy options in order (not the command and its arguments), and
- * the device, inode, size, mtime and ctime of every file they name. The
- * entry stores the whole key and is used only when it matches exactly; the
- * file name is a 64-bit FNV-1a hash of the key.
+ * the size and 64-bit FNV-1a hash of the content of every file they name
+ * (key format 3). Those bytes are pinned for the process (read-file.ts
+ * pinInputFile), so the planner compiles exactly the bytes the key names: a
+ * file rewritten in place, or a link repointed between the key and the plan,
+ * cannot put a program under another content's key. The entry stores the
+ * whole key and is used only when it matches exactly; the file name is a
+ * 64-bit FNV-1a hash of the key.
  *
  * Fail closed: an entry is used only when its directory and file belong to
  * the effective uid and nobody else can write them, its key and checksum
  * match, and its description is well formed with at least one program;
  * anything else is a miss. This module loads only Node built-ins (and the
- * option table).
+ * option table and the input reader).
  */
 import { createHash, randomBytes } from "node:crypto";
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { endianness, homedir, machine, release } from "node:os";
 import { basename, dirname, extname, isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { pinInputFile } from "../read-file.js";
 import { POLICY_OPTIONS } from "./policy-option-table.js";
 
 /** The tokens of `syscage run [policy options] [--] COMMAND [ARGS…]` the cache understands. */
@@ -57,7 +62,7 @@ export interface LaunchCacheEntry {
 }
 
 /** First line of every key: changes whenever the key or the entry format changes. */
-const FORMAT = "syscage-launch-cache/2";
+const FORMAT = "syscage-launch-cache/3";
 /** Entry version, after the magic "SCGC". */
 const VERSION = 2;
 const MAX_ENTRY = 8 * 1024 * 1024;
@@ -201,10 +206,12 @@ function euid(): number {
 export function cacheKey(run: RunArgv): string {
   const lines = [FORMAT, `build ${buildStamp()}`, `machine ${machine()}`, `release ${release()}`, `euid ${euid()}`];
   for (const [name, value] of run.options) lines.push(`option ${name} ${Buffer.byteLength(value)}:${value}`);
+  // Each named file by its content: the bytes are pinned (read-file.ts), so the planner reads these same bytes.
   for (const f of run.files) {
-    const s = statSync(f, { bigint: true });
+    const s = statSync(f);
     if (!s.isFile()) throw new Error(`${f} is not a regular file`);
-    lines.push(`file ${s.dev} ${s.ino} ${s.size} ${s.mtimeNs} ${s.ctimeNs}`);
+    const bytes = pinInputFile(f);
+    lines.push(`file ${bytes.length} ${fnv1a64(bytes)}`);
   }
   return lines.join("\n") + "\n";
 }
@@ -382,10 +389,6 @@ export function writeEntry(slot: LaunchCacheSlot, description: Uint8Array, warni
   }
   let tmp: string | undefined;
   try {
-    if (cacheKey(slot.run) !== slot.key) {
-      cacheDebug("not stored (a policy file changed while planning)");
-      return;
-    }
     mkdirSync(slot.dir, { recursive: true, mode: 0o700 });
     const untrusted = untrustedDir(dirname(slot.dir)) ?? untrustedDir(slot.dir);
     if (untrusted !== undefined) {
