@@ -214,6 +214,29 @@ for (const reader of ["node", "native"] as const) {
       assert.ok(isHit(syscage(cache, args)));
     });
 
+    test("the writer never follows a link or writes into another user's directory", (t) => {
+      const probe = ready(t);
+      if (probe === null) return;
+      const args = ["run", "--", probe, `native:${NR.getppid}`];
+      // XDG_CACHE_HOME owned by another user, with "syscage" a link into that user's tree.
+      const theirs = workDir();
+      const target = workDir();
+      chownSync(theirs, NOBODY, NOBODY);
+      chownSync(target, NOBODY, NOBODY);
+      symlinkSync(target, join(theirs, "syscage"));
+      const r = syscage(theirs, args);
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(readdirSync(target), [], "nothing created through the link");
+      if (reader === "node") assert.ok(r.cache.some((l) => /not stored \(.*belongs to uid 65534/.test(l)), r.cache.join("\n"));
+      // Our own cache home, but "syscage" a link: not followed either.
+      const mine = workDir();
+      const elsewhere = workDir();
+      symlinkSync(elsewhere, join(mine, "syscage"));
+      const m = syscage(mine, args);
+      assert.equal(m.status, 0, m.stderr);
+      assert.deepEqual(readdirSync(elsewhere), [], "nothing created through our own link");
+    });
+
     test("exit statuses on the hit path equal the normal path's", (t) => {
       const probe = ready(t);
       if (probe === null) return;

@@ -252,6 +252,45 @@ function untrustedDir(path: string): string | undefined {
 }
 
 /**
+ * Create `<base>/syscage/launch` without ever following a link or writing
+ * into a directory another user controls: the base (XDG_CACHE_HOME or
+ * ~/.cache) must exist, be a real directory, and be writable by no one but
+ * its owner, who is the effective uid or root (so nobody else can swap what
+ * is inside); then each of the two levels is made with a plain mkdir (which
+ * never follows a link at its last component) and checked before the next.
+ * Returns why not, or undefined.
+ */
+function makeTrustedDirs(dir: string): string | undefined {
+  const mid = dirname(dir);
+  const base = dirname(mid);
+  let b;
+  try {
+    b = lstatSync(base);
+  } catch {
+    // A fresh home without ~/.cache: make it (one level, under a parent that exists).
+    try {
+      mkdirSync(base, { mode: 0o700 });
+      b = lstatSync(base);
+    } catch (e) {
+      return `cannot create ${base}: ${(e as NodeJS.ErrnoException).code ?? "error"}`;
+    }
+  }
+  if (!b.isDirectory()) return `${base} is not a directory (a link?)`;
+  if (b.uid !== euid() && b.uid !== 0) return `${base} belongs to uid ${b.uid}`;
+  if ((b.mode & 0o022) !== 0 && (b.mode & 0o1000) === 0) return `${base} is writable by group or others`;
+  for (const d of [mid, dir]) {
+    try {
+      mkdirSync(d, { mode: 0o700 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") return `cannot create ${d}: ${(e as NodeJS.ErrnoException).code ?? "error"}`;
+    }
+    const why = untrustedDir(d);
+    if (why !== undefined) return why;
+  }
+  return undefined;
+}
+
+/**
  * An entry's bytes (host byte order): "SCGC", u32 version 2; u32 length and
  * the key text; u32 length and the warnings, each ended by a newline; u32
  * length and the launch description; the 64-bit FNV-1a of everything before
@@ -389,8 +428,7 @@ export function writeEntry(slot: LaunchCacheSlot, description: Uint8Array, warni
   }
   let tmp: string | undefined;
   try {
-    mkdirSync(slot.dir, { recursive: true, mode: 0o700 });
-    const untrusted = untrustedDir(dirname(slot.dir)) ?? untrustedDir(slot.dir);
+    const untrusted = makeTrustedDirs(slot.dir);
     if (untrusted !== undefined) {
       cacheDebug(`not stored (${untrusted})`);
       return;
