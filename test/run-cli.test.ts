@@ -96,6 +96,13 @@ describe("syscage run", () => {
     assert.match(r.stdout, /^capabilities: .*CAP_SYS_ADMIN/m);
     assert.doesNotMatch(r.stdout, /CAP_SYS_BOOT/);
     assert.match(r.stdout, /^flags: +none$/m);
+    // The closed routes and the terminal guard, and how --routes=open / --deny-network change them.
+    assert.match(r.stdout, /^routes: +closed: io_uring_setup, io_uring_enter, io_uring_register$/m);
+    assert.match(r.stdout, /^terminal: +TIOCSTI\/TIOCLINUX denied/m);
+    const open = syscage(["run", "--dry-run", "--routes=open", "--deny-network", "--", "touch", m]);
+    assert.match(open.stdout, /^routes: +open/m);
+    assert.match(open.stdout, /^terminal: +as the caller's/m);
+    assert.match(open.stdout, /^network: +host; no sockets but AF_UNIX/m);
     assert.equal(existsSync(m), false);
   });
 

@@ -17,6 +17,7 @@ import { nspawnCapabilities } from "../../policy/nspawn.js";
 import { EXIT_SETUP_FAILED, LaunchError, encodeLaunch, planLaunch, type LaunchPlan, type SandboxOptions } from "../../run/launch.js";
 import { spawn } from "../../run/spawn.js";
 import type { CommandContext } from "../main.js";
+import { isClosingRule } from "../../policy/routes.js";
 import { addPolicyOptions, loadPolicy, type PolicyOptionValues } from "../policy-options.js";
 import { writeEntry, type LaunchCacheSlot } from "../run-cache.js";
 import { waitForCommand } from "../run-wait.js";
@@ -69,6 +70,13 @@ function capabilityText(caps: ReadonlySet<number> | null): string {
   return `${sorted.map((c) => capabilityName(c) ?? String(c)).join(", ") || "none"} (mask 0x${mask.toString(16).padStart(16, "0")}; applied when run as root)`;
 }
 
+/** The closed routes of the plan's policy, in a few words. */
+function routesText(plan: LaunchPlan): string {
+  if (plan.policy.routes === "open") return "open (the rules as written)";
+  const closed = [...new Set(plan.policy.rules.filter(isClosingRule).map((r) => r.syscall))].filter((n) => n.startsWith("io_uring") || n === "clone3" || n === "openat2");
+  return closed.length === 0 ? "closed (nothing to close for these rules)" : `closed: ${closed.join(", ")}`;
+}
+
 /** What `--dry-run` prints: the plan, one fact per line. */
 export function describePlan(plan: LaunchPlan, source: string, command: readonly string[]): string {
   const counts = new Map<string, number>();
@@ -83,7 +91,9 @@ export function describePlan(plan: LaunchPlan, source: string, command: readonly
     `added filters:  ${plan.programs.length - 1}${plan.programs.length > 1 ? ` (${plan.programs.slice(0, -1).map((p) => p.insns.length).join(" + ")} instructions, loaded first)` : ""}`,
     `flags:          ${flagNames(plan.flags)}`,
     `capabilities:   ${capabilityText(plan.capabilities)}`,
-    `network:        ${plan.privateNetwork ? "private (new namespace, loopback only)" : "host"}`,
+    `network:        ${plan.privateNetwork ? "private (new namespace, loopback only)" : "host"}${plan.policy.network === false ? `; no sockets but AF_UNIX (--deny-network)${plan.landlockNoTcp ? ", Landlock denies TCP bind/connect where the kernel has ABI 4" : ""}` : ""}`,
+    `routes:         ${routesText(plan)}`,
+    `terminal:       ${plan.newSession ? "TIOCSTI/TIOCLINUX denied; a new session when no fd 0-2 is a terminal" : "as the caller's (--routes=open)"}`,
     `no_new_privs:   set`,
   ];
   return lines.join("\n") + "\n";
