@@ -247,6 +247,15 @@ export const LOCAL_ABIS: Readonly<Record<AbiName, readonly AbiName[]>> = {
   sheb: ["sheb"],
 };
 
+/** {@link hostAbi} of this process, or undefined on a platform with no seccomp ABI here. */
+export function hostAbiIfKnown(): AbiName | undefined {
+  try {
+    return hostAbi();
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The native ABI of a machine, from Node's `process.arch` and byte order
  * (default: this process). Throws for a platform with no seccomp ABI here.

@@ -107,15 +107,3 @@ export const IO_URING_OPS: readonly IoUringOp[] = Object.freeze([
 
 /** The syscalls through which a process reaches io_uring: closing the route means denying these. */
 export const IO_URING_SYSCALLS: readonly string[] = Object.freeze(["io_uring_setup", "io_uring_enter", "io_uring_register"]);
-
-let byCall: ReadonlyMap<string, readonly IoUringOp[]> | undefined;
-
-/** The opcodes that perform `syscall` (empty when none does). */
-export function ioUringOpsFor(syscall: string): readonly IoUringOp[] {
-  if (byCall === undefined) {
-    const m = new Map<string, IoUringOp[]>();
-    for (const o of IO_URING_OPS) for (const s of o.syscalls) m.set(s, [...(m.get(s) ?? []), o]);
-    byCall = m;
-  }
-  return byCall.get(syscall) ?? [];
-}

@@ -6,7 +6,7 @@
  * accepted only when the read-back policy is nowhere less restrictive than
  * the source (an approximation toward the stricter side, never broader).
  */
-import { hostAbi } from "../abi/arch.js";
+import { hostAbiIfKnown } from "../abi/arch.js";
 import { yamlModule } from "../deps.js";
 import { SyscageError } from "../errors.js";
 import type { ExportFormat } from "../policy/export.js";
@@ -36,7 +36,8 @@ function readBack(text: string, format: ExportFormat, source: Policy): Policy {
         const doc = yamlModule().parse(text) as { spec?: unknown };
         json = JSON.stringify(doc.spec ?? {});
       }
-      const native = source.abis.includes(safeHostAbi()) ? safeHostAbi() : source.abis[0]!;
+      const host = hostAbiIfKnown();
+      const native = host !== undefined && source.abis.includes(host) ? host : source.abis[0]!;
       return parseProfile(json, label, { hostArch: native, kernel: "7.3.0", ...(source.argumentWidth !== undefined ? { argumentWidth: source.argumentWidth } : {}) }).policy;
     }
     case "systemd": {
@@ -46,13 +47,6 @@ function readBack(text: string, format: ExportFormat, source: Policy): Policy {
   }
 }
 
-function safeHostAbi(): ReturnType<typeof hostAbi> {
-  try {
-    return hostAbi();
-  } catch {
-    return "x86_64";
-  }
-}
 
 export interface ExportCheck {
   /** The read-back policy decides every call as the source does. */

@@ -15,7 +15,7 @@ import { accessSync, constants, readFileSync } from "node:fs";
 import { release, machine } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { hostAbi, type AbiName } from "../abi/arch.js";
+import { hostAbiIfKnown, type AbiName } from "../abi/arch.js";
 
 /** The version of the `--json` document of `syscage doctor` (docs/doctor.md). */
 export const HOST_FACTS_VERSION = 1;
@@ -236,12 +236,7 @@ export function probeHost(options: ProbeOptions = {}): HostFacts {
 function probeUncached(helperPath: string): HostFacts {
   const rel = release();
   const version = parseKernelVersion(rel);
-  let native: AbiName | null;
-  try {
-    native = hostAbi();
-  } catch {
-    native = null;
-  }
+  const native: AbiName | null = hostAbiIfKnown() ?? null;
   const h = askHelper(helperPath);
   const noHelper = h.built ? `unknown: the native helper does not run (${h.detail})` : "unknown: the native helper is not built (npm run build:native)";
   const f = (key: string): string | undefined => (h.runs ? h.facts.get(key) : undefined);

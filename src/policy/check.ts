@@ -6,10 +6,10 @@
  * policy does not name (an ERRNO of 0x7ffa0000 would be an ALLOW).
  */
 import { ABIS, type AbiName } from "../abi/arch.js";
-import { ERRNO_MAX, errnoNumber } from "../abi/errno.js";
+import { ERRNO_MAX } from "../abi/errno.js";
 import { knownSyscallNames } from "../abi/tables.js";
 import { SyscageError, didYouMean, suggest } from "../errors.js";
-import { ARGUMENT_WIDTH_MODES, FILTER_FLAGS, OPERATORS, ROUTES_MODES, type Action, type Condition, type Policy } from "./model.js";
+import { ARGUMENT_WIDTH_MODES, FILTER_FLAGS, OPERATORS, ROUTES_MODES, checkErrno, type Action, type Condition, type Policy } from "./model.js";
 
 const U64_MAX = (1n << 64n) - 1n;
 const KINDS = ["ALLOW", "ERRNO", "KILL_PROCESS", "KILL_THREAD", "TRAP", "TRACE", "LOG", "NOTIFY"];
@@ -29,7 +29,11 @@ function checkAction(a: unknown, where: string): void {
     if (typeof e === "number") {
       if (!Number.isInteger(e) || e < 0 || e > ERRNO_MAX) bad(`${where}.errno`, `${e} is out of range 0..${ERRNO_MAX} (the kernel caps an errno at MAX_ERRNO, ${ERRNO_MAX}; a larger value would turn into another action or errno)`);
     } else if (typeof e === "string") {
-      if (!(["x86_64", "mips", "parisc", "ppc"] as const).some((abi) => errnoNumber(abi, e) !== undefined)) bad(`${where}.errno`, `unknown errno "${e}"`);
+      try {
+        checkErrno(e, `policy ${where}.errno`);
+      } catch (err) {
+        throw new SyscageError("BAD_POLICY", err instanceof Error ? err.message : String(err));
+      }
     } else bad(`${where}.errno`, "is neither a number nor an errno name");
   }
   if (o.kind === "TRAP" || o.kind === "TRACE") {

@@ -23,7 +23,6 @@
  * {@link withRoutes}. `routes: "open"` keeps the bit-exact decisions of real
  * nspawn and runc, routes and all.
  */
-import { ABIS, type AbiName } from "../abi/arch.js";
 import { IO_URING_OPS, IO_URING_SYSCALLS, type IoUringOp } from "../abi/io-uring.js";
 import { syscallNumber } from "../abi/tables.js";
 import { assertPolicy } from "./check.js";
@@ -192,21 +191,12 @@ export function withRoutes(policy: Policy): Policy {
   const known = memo.get(policy);
   if (known !== undefined) return known;
   assertPolicy(policy);
-  let result: Policy;
   // The policy's own rules, then those of network: false (they restrict socket, so io_uring closes), then the closing rules.
   const own = [...policy.rules.filter((r) => !closing.has(r)), ...(policy.network === false ? noNetworkRules(policy) : [])];
-  if (policy.routes === "open") {
-    result = own.length === policy.rules.length && own.every((r, i) => r === policy.rules[i]) ? policy : { ...policy, rules: own };
-  } else {
-    const add = closingRules(policy, own);
-    result = add.length === 0 && own.length === policy.rules.length && own.every((r, i) => r === policy.rules[i]) ? policy : { ...policy, rules: [...own, ...add] };
-  }
+  const rules = policy.routes === "open" ? own : [...own, ...closingRules(policy, own)];
+  const unchanged = rules.length === policy.rules.length && rules.every((r, i) => r === policy.rules[i]);
+  const result = unchanged ? policy : { ...policy, rules };
   effective.add(result);
   memo.set(policy, result);
   return result;
-}
-
-/** The ABIs of `policy` that have io_uring at all (every current one does). */
-export function ioUringAbis(policy: Pick<Policy, "abis">): AbiName[] {
-  return policy.abis.filter((a) => ABIS.has(a) && syscallNumber(a, "io_uring_setup") !== undefined);
 }

@@ -3,7 +3,7 @@
  * anything is spawned (fail closed: every error is thrown here), and the
  * binary launch description handed to the native helper over a pipe.
  */
-import { hostAbi, type AbiName } from "../abi/arch.js";
+import { hostAbiIfKnown, type AbiName } from "../abi/arch.js";
 import { CAP_LAST_CAP } from "../abi/capabilities.js";
 import { parseCapability } from "../abi/capabilities.js";
 import { decodeProgram, encodeProgram } from "../bpf/codec.js";
@@ -174,12 +174,7 @@ export function planLaunch(options: SandboxOptions = {}): LaunchPlan {
     ...(options.network === false ? { network: false } : {}),
   };
   const policy = guardTerminal(withRoutes(shaped));
-  let native: AbiName | undefined;
-  try {
-    native = hostAbi();
-  } catch {
-    native = undefined;
-  }
+  const native = hostAbiIfKnown();
   if (native !== undefined && !policy.abis.includes(native) && options.allowForeignArch !== true) {
     throw new SyscageError(
       "FOREIGN_ARCH",
