@@ -127,6 +127,30 @@ describe("run() and spawn() check their options", () => {
     for (const [opts, re] of cases) await assert.rejects(run("/bin/true", [], opts as never), (e: unknown) => e instanceof SyscageError && re.test(e.message), String(re));
   });
 
+  test("property: run() with one option misspelled or mistyped refuses before anything runs", async () => {
+    const GOOD: Record<string, unknown> = { systemCallFilter: ["~mkdir"], dropCapability: ["all"], network: false, routes: "closed", capture: true, cwd: "/" };
+    const keys = Object.keys(GOOD);
+    const misspell = (k: string, n: number): string => {
+      const i = n % k.length;
+      return n % 3 === 0 ? k.slice(0, i) + k.slice(i + 1) : n % 3 === 1 ? k.slice(0, i) + k[i]! + k[i]! + k.slice(i + 1) : `${k}s`;
+    };
+    const samples = fc.sample(fc.record({ key: fc.nat(), n: fc.nat(), type: fc.boolean() }), { seed: 0x21c, numRuns: 200 });
+    let refused = 0;
+    for (const { key, n, type } of samples) {
+      const k = keys[key % keys.length]!;
+      const bad: Record<string, unknown> = { ...GOOD };
+      if (type && k !== "cwd" && k !== "capture") bad[k] = n % 2 === 0 ? 42 : { wrong: true };
+      else {
+        bad[misspell(k, n)] = bad[k];
+        delete bad[k];
+      }
+      // A marker command: it must never run.
+      await assert.rejects(run("/bin/sh", ["-c", "exit 99"], bad as never), (e: unknown) => e instanceof SyscageError, JSON.stringify(bad));
+      refused++;
+    }
+    assert.equal(refused, samples.length);
+  });
+
   test("one string is one entry: systemCallFilter: \"~@network-io\" is the deny list, not its characters", async (t) => {
     if (setup(t) === null) return;
     const r = await run("/bin/echo", ["ok"], { systemCallFilter: "~@network-io" as unknown as string[], capture: true });

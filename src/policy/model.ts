@@ -491,7 +491,8 @@ export function definePolicy(input: PolicyInput): Policy {
 }
 
 /** A {@link RoutesMode}, or an error naming the field. */
-export function checkRoutes(m: string, where = "routes"): RoutesMode {
+export function checkRoutes(m: unknown, where = "routes"): RoutesMode {
+  if (typeof m !== "string") throw new SyscageError("BAD_OPTION", `${where}: expected one of ${ROUTES_MODES.join(", ")}, got ${typeName(m)}`);
   if ((ROUTES_MODES as readonly string[]).includes(m)) return m as RoutesMode;
   const s = suggest(m, ROUTES_MODES);
   throw new SyscageError("BAD_OPTION", `${where}: "${m}" is not one of ${ROUTES_MODES.join(", ")}.${didYouMean(s)}`);
