@@ -27,6 +27,7 @@ import { realNspawnStack, type RealNspawn } from "./nspawn.js";
 import { ABIS, REPO_ROOT, densePolicies, nspawnBenchPolicy, profilePolicy, syntheticPolicies, toCSpec, toLsSpec, toPolicyInput, type BenchPolicy } from "./policies.js";
 import { measureProve } from "./prove.js";
 import { routesSection, type RoutesInput } from "./routes.js";
+import { scalingSection } from "./scaling.js";
 import { formatRecordBench, measureRecord, type RecordBench } from "./record.js";
 
 const RUNS = 21; // timed compile runs per policy and compiler (after warm-up)
@@ -471,6 +472,7 @@ function report(rows: readonly Row[], libseccomp: string, x: Extras): string {
     ...ratioTable(rows),
     "",
     ...routesSection(x.routes),
+    ...scalingSection(),
     ...sparseSection(),
     ...nspawnSection(x.nspawn),
     ...launchSection(x.launch, x.cost),

@@ -5,6 +5,7 @@
  * and the fix.
  */
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -231,5 +232,33 @@ describe("the schema file", () => {
   test("lineColumn is 1-based", () => {
     assert.deepEqual(lineColumn("ab\ncd", 0), { line: 1, column: 1 });
     assert.deepEqual(lineColumn("ab\ncd", 4), { line: 2, column: 2 });
+  });
+
+  test("lineColumn (an index of line starts) agrees with a scan from the start, across alternating texts", () => {
+    const scan = (text: string, offset: number): { line: number; column: number } => {
+      const end = Math.max(0, Math.min(offset, text.length));
+      const before = text.slice(0, end);
+      const last = before.lastIndexOf("\n");
+      return { line: before.split("\n").length, column: end - (last + 1) + 1 };
+    };
+    const text = fc.string({ unit: fc.constantFrom("a", "\n", "{", " ", "\r"), maxLength: 60 });
+    fc.assert(
+      fc.property(text, text, fc.array(fc.tuple(fc.boolean(), fc.integer({ min: -3, max: 70 })), { maxLength: 12 }), (a, b, asks) => {
+        for (const [first, offset] of asks) {
+          const t = first ? a : b;
+          assert.deepEqual(lineColumn(t, offset), scan(t, offset), `${JSON.stringify(t)} @${offset}`);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  test("a file of 8000 argument rules: every rule is read, and the errors still name the right line", () => {
+    const rules = Array.from({ length: 8000 }, (_, i) => ({ syscall: "ioctl", action: "ALLOW", args: [{ index: 1, op: "EQ", value: i }] }));
+    const text = JSON.stringify({ abis: ["x86_64"], rules }, null, 2);
+    assert.equal(parsePolicyJson(text, "big.json").rules.length, 8000);
+    const bad = text.replace('"value": 7777', '"value": "x7777"');
+    const line = bad.slice(0, bad.indexOf('"x7777"')).split("\n").length;
+    assert.throws(() => parsePolicyJson(bad, "big.json"), (e: unknown) => e instanceof SyscageError && e.message.startsWith(`big.json:${line}: rules[7777].args[0].value`));
   });
 });

@@ -18,18 +18,29 @@ export type PathSegment = string | number;
 
 // ---- locations ---------------------------------------------------------------
 
-/** 1-based line and column of a character offset. */
+/** Offsets where each line starts, for the last text asked about (messages ask many times). */
+let lineIndex: { text: string; starts: number[] } | undefined;
+
+function lineStarts(text: string): number[] {
+  if (lineIndex?.text === text) return lineIndex.starts;
+  const starts = [0];
+  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
+  lineIndex = { text, starts };
+  return starts;
+}
+
+/** 1-based line and column of a character offset (a binary search: every rule of a large file asks). */
 export function lineColumn(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let start = 0;
-  const end = Math.min(offset, text.length);
-  for (let i = 0; i < end; i++) {
-    if (text.charCodeAt(i) === 10) {
-      line++;
-      start = i + 1;
-    }
+  const end = Math.max(0, Math.min(offset, text.length));
+  const starts = lineStarts(text);
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= end) lo = mid;
+    else hi = mid - 1;
   }
-  return { line, column: end - start + 1 };
+  return { line: lo + 1, column: end - starts[lo]! + 1 };
 }
 
 /** `rules[3].args[0].index`; the empty path is "(top level)". */
