@@ -265,6 +265,15 @@ static int trusted_dir(const char *path) {
   return lstat(path, &s) == 0 && S_ISDIR(s.st_mode) && s.st_uid == geteuid() && (s.st_mode & 022) == 0;
 }
 
+/* The cache's base ($XDG_CACHE_HOME or ~/.cache), as the writer requires it (run-cache.ts untrustedBase):
+   a real directory of the effective uid or root, writable by nobody else unless sticky. */
+static int trusted_base(const char *path) {
+  struct stat s;
+  if (lstat(path, &s) != 0 || !S_ISDIR(s.st_mode)) return 0;
+  if (s.st_uid != geteuid() && s.st_uid != 0) return 0;
+  return (s.st_mode & 022) == 0 || (s.st_mode & S_ISVTX) != 0;
+}
+
 /* The cache directory ($XDG_CACHE_HOME or $HOME/.cache, then syscage/launch), or NULL. */
 static int cache_dir(char *out, size_t size) {
   const char *xdg = getenv("XDG_CACHE_HOME");
@@ -314,11 +323,13 @@ struct entry {
 
 /* Read and check the entry for `key`; 0 on any doubt. */
 static int read_entry(const struct text *key, char *path, size_t path_size, struct entry *e) {
-  char dir[PATH_MAX], parent[PATH_MAX];
+  char dir[PATH_MAX], parent[PATH_MAX], base[PATH_MAX];
   if (!cache_dir(dir, sizeof dir)) return 0;
   snprintf(parent, sizeof parent, "%s", dir);
   *strrchr(parent, '/') = '\0';
-  if (!trusted_dir(parent) || !trusted_dir(dir)) return 0;
+  snprintf(base, sizeof base, "%s", parent);
+  *strrchr(base, '/') = '\0';
+  if (!trusted_base(base) || !trusted_dir(parent) || !trusted_dir(dir)) return 0;
   if (snprintf(path, path_size, "%s/%016llx", dir, (unsigned long long)fnv1a64((const unsigned char *)key->buf, key->len)) >= (int)path_size) return 0;
   int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return 0;

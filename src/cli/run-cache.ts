@@ -252,6 +252,19 @@ function untrustedDir(path: string): string | undefined {
 }
 
 /**
+ * Why the cache's base (XDG_CACHE_HOME or ~/.cache) must not be trusted, or
+ * undefined: a real directory (not a link) of the effective uid or root,
+ * writable by nobody else unless it is sticky. Writer and both readers ask it.
+ */
+function untrustedBase(base: string): string | undefined {
+  const b = lstatSync(base);
+  if (!b.isDirectory()) return `${base} is not a directory (a link?)`;
+  if (b.uid !== euid() && b.uid !== 0) return `${base} belongs to uid ${b.uid}`;
+  if ((b.mode & 0o022) !== 0 && (b.mode & 0o1000) === 0) return `${base} is writable by group or others`;
+  return undefined;
+}
+
+/**
  * Create `<base>/syscage/launch` without ever following a link or writing
  * into a directory another user controls: the base (XDG_CACHE_HOME or
  * ~/.cache) must exist, be a real directory, and be writable by no one but
@@ -263,21 +276,18 @@ function untrustedDir(path: string): string | undefined {
 function makeTrustedDirs(dir: string): string | undefined {
   const mid = dirname(dir);
   const base = dirname(mid);
-  let b;
   try {
-    b = lstatSync(base);
+    lstatSync(base);
   } catch {
     // A fresh home without ~/.cache: make it (one level, under a parent that exists).
     try {
       mkdirSync(base, { mode: 0o700 });
-      b = lstatSync(base);
     } catch (e) {
       return `cannot create ${base}: ${(e as NodeJS.ErrnoException).code ?? "error"}`;
     }
   }
-  if (!b.isDirectory()) return `${base} is not a directory (a link?)`;
-  if (b.uid !== euid() && b.uid !== 0) return `${base} belongs to uid ${b.uid}`;
-  if ((b.mode & 0o022) !== 0 && (b.mode & 0o1000) === 0) return `${base} is writable by group or others`;
+  const bad = untrustedBase(base);
+  if (bad !== undefined) return bad;
   for (const d of [mid, dir]) {
     try {
       mkdirSync(d, { mode: 0o700 });
@@ -382,7 +392,7 @@ export function badDescription(bytes: Uint8Array): string | undefined {
 export function readEntry(slot: LaunchCacheSlot): LaunchCacheEntry | string {
   let buf: Buffer;
   try {
-    const bad = untrustedDir(dirname(slot.dir)) ?? untrustedDir(slot.dir);
+    const bad = untrustedBase(dirname(dirname(slot.dir))) ?? untrustedDir(dirname(slot.dir)) ?? untrustedDir(slot.dir);
     if (bad !== undefined) return bad;
     const fd = openSync(slot.path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     try {
