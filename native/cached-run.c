@@ -105,14 +105,18 @@ static void appendf(struct text *t, const char *fmt, ...) {
   append(t, line, (size_t)n);
 }
 
-/* Options with a value, and whether the value names a file (run-cache.ts VALUE_OPTIONS). */
+/* Options with a value (run-cache.ts VALUE_OPTIONS, RUN_VALUE_OPTIONS): 1 the value names a file
+   (keyed by content), 2 a path the helper opens (a relative one keys the working directory), 0 text. */
 static const struct {
   const char *name;
   int file;
 } value_options[] = {
     {"--policy", 1},   {"--system-call-filter", 0}, {"--capability", 0},     {"--drop-capability", 0}, {"--settings", 1},
     {"--property", 0}, {"--unit", 1},               {"--arch", 0},           {"--profile", 1},         {"--kernel", 0},
-    {"--host-arch", 0}, {"--argument-width", 0},    {"--routes", 0},         {"--add-filter", 1},
+    {"--host-arch", 0}, {"--argument-width", 0},    {"--routes", 0},         {"--add-filter", 1},      {"--allow-read", 2},
+    {"--allow-write", 2}, {"--allow-exec", 2},      {"--allow-connect", 0},  {"--allow-bind", 0},      {"--scope", 0},
+    {"--landlock", 0}, {"--limit", 0},              {"--timeout", 0},        {"--kill-after", 0},      {"--nice", 0},
+    {"--keep-fd", 0},  {"--env", 0},                {"--cwd", 2},            {"--preset", 0},
 };
 
 static int value_option(const char *name) {
@@ -198,6 +202,7 @@ static void build_line(struct text *key) {
 /* Parse `run [options] [--] COMMAND ...` as run-cache.ts parseRunArgv does; builds the key; returns the command's index. */
 static int parse_and_key(struct text *key) {
   struct text files = {0};
+  int relative = 0;
   struct utsname u;
   if (uname(&u) != 0) defer("uname failed");
   append(key, KEY_FORMAT "\n", strlen(KEY_FORMAT) + 1);
@@ -225,7 +230,8 @@ static int parse_and_key(struct text *key) {
     } else {
       defer("short option");
     }
-    if (strcmp(name, "--private-network") == 0 || strcmp(name, "--deny-network") == 0) {
+    if (strcmp(name, "--private-network") == 0 || strcmp(name, "--deny-network") == 0 || strcmp(name, "--allow-system") == 0 ||
+        strcmp(name, "--allow-tmp") == 0 || strcmp(name, "--clear-env") == 0) {
       if (value != NULL) defer("flag with a value");
       appendf(key, "option %s 0:\n", name);
       continue;
@@ -240,7 +246,15 @@ static int parse_and_key(struct text *key) {
     appendf(key, "option %s %zu:", name, strlen(value));
     append(key, value, strlen(value));
     append(key, "\n", 1);
-    if (value_options[o].file) file_line(&files, value);
+    if (value_options[o].file == 1) file_line(&files, value);
+    if (value_options[o].file == 2 && value[0] != '/') relative = 1;
+  }
+  if (relative) {
+    char cwd[PATH_MAX];
+    if (getcwd(cwd, sizeof cwd) == NULL) defer("no working directory");
+    appendf(key, "cwd %zu:", strlen(cwd));
+    append(key, cwd, strlen(cwd));
+    append(key, "\n", 1);
   }
   if (i >= run_argc || run_argv[i][0] == '\0') defer("no command");
   if (files.len > 0) append(key, files.buf, files.len);
@@ -291,7 +305,7 @@ static uint32_t get_u32(const unsigned char *p) {
 
 /* run-cache.ts badDescription: what `syscage run` sends, and nothing else. */
 static int good_description(const unsigned char *d, size_t n) {
-  if (n < 28 || memcmp(d, "SCGX", 4) != 0 || get_u32(d + 4) != 1 || (get_u32(d + 12) & ~27u) != 0) return 0; /* options: capabilities, private network, new session, Landlock no-TCP */
+  if (n < 28 || memcmp(d, "SCGX", 4) != 0 || get_u32(d + 4) != LAUNCH_VERSION || (get_u32(d + 12) & ~27u) != 0) return 0; /* options: capabilities, private network, new session, Landlock no-TCP */
   uint32_t count = get_u32(d + 24);
   if (count < 1 || count > 64) return 0;
   size_t o = 28;
@@ -302,6 +316,9 @@ static int good_description(const unsigned char *d, size_t n) {
     o += 4 + (size_t)insns * 8;
     if (o > n) return 0;
   }
+  struct sandbox sb;
+  char why[256];
+  if (!sandbox_parse(d, n, &o, &sb, why, sizeof why)) return 0;
   return o == n;
 }
 
@@ -476,6 +493,7 @@ int cached_run(int argc, char **argv) {
   run_argc = argc - 1;
   debug = env_on("SYSCAGE_CACHE_DEBUG");
   if (env_on("SYSCAGE_NO_CACHE")) defer("cache off");
+  if (getenv("SYSCAGE_TEST_LANDLOCK_ABI") != NULL) defer("simulated Landlock ABI");
   if (getenv("SYSCAGE_HELPER") != NULL) defer("another helper");
   struct text key = {0};
   int cmd = parse_and_key(&key);

@@ -125,9 +125,6 @@
 #define SECCOMP_FILTER_FLAG_NEW_LISTENER (1UL << 3)
 #endif
 
-#define EXIT_SETUP 125
-#define EXIT_CANNOT_EXECUTE 126
-#define EXIT_NOT_FOUND 127
 
 #define OPT_APPLY_CAPS 1u
 #define OPT_PRIVATE_NETWORK 2u
@@ -155,20 +152,24 @@ struct syscage_landlock_attr {
 static int status_fd = -1;
 
 /* Report one line on the status channel and exit with `code`. */
-static void fail(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
-static void fail(int code, const char *fmt, ...) {
-  char line[512];
+static void vfail(int code, const char *fmt, va_list ap) __attribute__((noreturn));
+static void vfail(int code, const char *fmt, va_list ap) {
+  char line[1024];
   int n = status_fd >= 0 ? snprintf(line, sizeof line, "%d ", code) : snprintf(line, sizeof line, "syscage-exec: ");
-  va_list ap;
-  va_start(ap, fmt);
   n += vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
-  va_end(ap);
   if (n > (int)sizeof line - 2) n = (int)sizeof line - 2;
   line[n++] = '\n';
   ssize_t w = write(status_fd >= 0 ? status_fd : 2, line, (size_t)n);
   (void)w;
   _exit(code);
 }
+
+void helper_fail(int code, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vfail(code, fmt, ap);
+}
+#define fail helper_fail
 
 /* ---- the launch description ------------------------------------------- */
 
@@ -183,6 +184,7 @@ struct config {
   uint64_t retained;
   uint32_t program_count;
   struct sock_fprog programs[MAX_PROGRAMS];
+  struct sandbox sandbox;
   int record_fd;
   uint32_t arg_count;
   const struct arg_entry *args;
@@ -229,7 +231,7 @@ static void parse_config(int fd, struct config *c) {
   close(fd);
   if (memcmp(take(buf, len, &pos, 4), "SCGX", 4) != 0) fail(EXIT_SETUP, "launch description has a bad magic number");
   uint32_t version = take_u32(buf, len, &pos);
-  if (version != 1) fail(EXIT_SETUP, "launch description version %u is not supported (expected 1)", version);
+  if (version != LAUNCH_VERSION) fail(EXIT_SETUP, "launch description version %u is not supported (expected %u): the helper and the package are from different builds; rebuild with `npm run build:native -- --force`", version, LAUNCH_VERSION);
   c->seccomp_flags = take_u32(buf, len, &pos);
   c->options = take_u32(buf, len, &pos);
   memcpy(&c->retained, take(buf, len, &pos, 8), 8);
@@ -237,11 +239,14 @@ static void parse_config(int fd, struct config *c) {
   if (c->program_count > MAX_PROGRAMS) fail(EXIT_SETUP, "too many programs (%u, at most %u)", c->program_count, MAX_PROGRAMS);
   for (uint32_t i = 0; i < c->program_count; i++) {
     uint32_t count = take_u32(buf, len, &pos);
-    if (count == 0 || count > 0xffff) fail(EXIT_SETUP, "program %u has %u instructions", i + 1, count);
+    if (count == 0 || count > 4096) fail(EXIT_SETUP, "program %u has %u instructions (1 to 4096)", i + 1, count);
     /* The buffer stays allocated until exec; the kernel copies each program. */
     c->programs[i].len = (unsigned short)count;
     c->programs[i].filter = (struct sock_filter *)(void *)take(buf, len, &pos, (size_t)count * sizeof(struct sock_filter));
   }
+  if (c->program_count == 0) fail(EXIT_SETUP, "launch description has no program");
+  char why[256];
+  if (!sandbox_parse(buf, len, &pos, &c->sandbox, why, sizeof why)) fail(EXIT_SETUP, "launch description: %s", why);
   if (c->options & OPT_RECORD) {
     if (c->program_count == 0) fail(EXIT_SETUP, "record mode needs the recording program");
     c->record_fd = (int)take_u32(buf, len, &pos);
@@ -720,6 +725,9 @@ void helper_launch(int config_fd, int status, char **command) {
   }
 
   int record = (c.options & OPT_RECORD) != 0, to_sup = -1, from_sup = -1;
+  if (record && (c.sandbox.timeout_ms != 0 || c.sandbox.tmp_access != 0)) fail(EXIT_SETUP, "record mode takes no timeout or private temp dir");
+  /* A timeout or a private temp dir: a supervisor stays outside the sandbox; this process goes on as its child. */
+  sandbox_supervise(&c.sandbox, &status_fd, command[0]);
   if (c.options & OPT_PRIVATE_NETWORK) private_network();
   if (record) {
     start_supervisor(&c, &to_sup, &from_sup);
@@ -731,9 +739,16 @@ void helper_launch(int config_fd, int status, char **command) {
      EPERM: this process already leads a process group, and keeps its session. */
   if ((c.options & OPT_NEW_SESSION) && !isatty(0) && !isatty(1) && !isatty(2) && setsid() < 0 && errno != EPERM)
     fail(EXIT_SETUP, "cannot start a new session: %s", strerror(errno));
+  /* The ruleset first (its paths opened here, with O_PATH), then the limits, so that a low
+     --limit nofile does not stop the helper's own opens. */
+  int ruleset = sandbox_ruleset(&c.sandbox);
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail(EXIT_SETUP, "cannot set no_new_privs: %s", strerror(errno));
+  sandbox_restrict(ruleset);
+  sandbox_limits(&c.sandbox);
   if (c.options & OPT_LANDLOCK_NO_TCP) landlock_no_tcp();
   if (c.options & OPT_APPLY_CAPS) apply_capabilities(c.retained);
+  sandbox_env_cwd(&c.sandbox);
+  sandbox_close_fds(&c.sandbox, status_fd);
   load_filters(&c, record ? c.program_count - 1 : c.program_count);
   if (record) load_recording_program(&c, to_sup);
 

@@ -29,12 +29,14 @@
  * option table and the input reader).
  */
 import { createHash, randomBytes } from "node:crypto";
+import { OPT_RECORD, decodeLaunchDescription } from "../run/launch-format.js";
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { endianness, homedir, machine, release } from "node:os";
 import { basename, dirname, extname, isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { pinInputFile } from "../read-file.js";
 import { POLICY_OPTIONS } from "./policy-option-table.js";
+import { RUN_OPTIONS } from "./run-option-table.js";
 
 /** The tokens of `syscage run [policy options] [--] COMMAND [ARGS…]` the cache understands. */
 export interface RunArgv {
@@ -69,12 +71,16 @@ const MAX_ENTRY = 8 * 1024 * 1024;
 
 /** Policy options with a value: true when the value is a file the policy is read from (native/cached-run.c has the same list). */
 const VALUE_OPTIONS: ReadonlyMap<string, boolean> = new Map(POLICY_OPTIONS.filter((o) => o.kind !== "flag").map((o) => [`--${o.name}`, o.file]));
-const FLAG_OPTIONS: ReadonlySet<string> = new Set(POLICY_OPTIONS.filter((o) => o.kind === "flag").map((o) => `--${o.name}`));
+const FLAG_OPTIONS: ReadonlySet<string> = new Set([...POLICY_OPTIONS.filter((o) => o.kind === "flag").map((o) => `--${o.name}`), ...RUN_OPTIONS.filter((o) => o.kind === "flag").map((o) => `--${o.name}`)]);
 /** The options `run` adds to the policy options. */
-const RUN_VALUE_OPTIONS: ReadonlyMap<string, boolean> = new Map([["--add-filter", true]]);
+const RUN_VALUE_OPTIONS: ReadonlyMap<string, boolean> = new Map(RUN_OPTIONS.filter((o) => o.kind !== "flag").map((o) => [`--${o.name}`, o.value === "file"]));
+/** Run options whose value is a path the helper opens: a relative one makes the working directory part of the key. */
+const PATH_OPTIONS: ReadonlySet<string> = new Set(RUN_OPTIONS.filter((o) => o.value === "path").map((o) => `--${o.name}`));
 
 /** SYSCAGE_NO_CACHE=1 (any value but "" and "0") turns the cache off. */
 export function cacheDisabled(): boolean {
+  // A simulated older Landlock (tests) changes what the plan allows: never cached.
+  if (process.env.SYSCAGE_TEST_LANDLOCK_ABI !== undefined) return true;
   const v = process.env.SYSCAGE_NO_CACHE;
   return v !== undefined && v !== "" && v !== "0";
 }
@@ -206,6 +212,11 @@ function euid(): number {
 export function cacheKey(run: RunArgv): string {
   const lines = [FORMAT, `build ${buildStamp()}`, `machine ${machine()}`, `release ${release()}`, `euid ${euid()}`];
   for (const [name, value] of run.options) lines.push(`option ${name} ${Buffer.byteLength(value)}:${value}`);
+  // A relative --allow-*/--cwd path means another directory elsewhere: the plan resolved it against this one.
+  if (run.options.some(([name, value]) => PATH_OPTIONS.has(name) && !value.startsWith("/"))) {
+    const cwd = process.cwd();
+    lines.push(`cwd ${Buffer.byteLength(cwd)}:${cwd}`);
+  }
   // Each named file by its content: the bytes are pinned (read-file.ts), so the planner reads these same bytes.
   for (const f of run.files) {
     const s = statSync(f);
@@ -370,22 +381,14 @@ export function decodeEntry(bytes: Uint8Array): { key: string; warnings: string[
  */
 export function badDescription(bytes: Uint8Array): string | undefined {
   if (bytes.length < 28) return "too short";
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const le = endianness() === "LE";
-  if (bytes[0] !== 0x53 || bytes[1] !== 0x43 || bytes[2] !== 0x47 || bytes[3] !== 0x58) return "bad magic";
-  if (view.getUint32(4, le) !== 1) return "bad version";
-  if ((view.getUint32(12, le) & ~(1 | 2 | 8 | 16)) !== 0) return "unexpected options";
-  const count = view.getUint32(24, le);
-  if (count < 1 || count > 64) return `${count} programs`;
-  let o = 28;
-  for (let p = 0; p < count; p++) {
-    if (bytes.length - o < 4) return "truncated";
-    const insns = view.getUint32(o, le);
-    if (insns < 1 || insns > 4096) return `program ${p + 1} has ${insns} instructions`;
-    o += 4 + insns * 8;
-    if (o > bytes.length) return "truncated";
+  try {
+    const d = decodeLaunchDescription(bytes);
+    if ((d.options & OPT_RECORD) !== 0) return "unexpected options";
+    if (d.rest.length > 0) return "trailing bytes";
+    return undefined;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
   }
-  return o === bytes.length ? undefined : "trailing bytes";
 }
 
 /** The entry of `slot` when it passes every check (see the module doc), else why not. */

@@ -14,6 +14,9 @@ import { SyscageError } from "../errors.js";
 import { FILTER_FLAGS, checkRoutes, type FilterFlag, type Policy, type RoutesMode } from "../policy/model.js";
 import { nspawnCapabilities, nspawnPolicy } from "../policy/nspawn.js";
 import { withRoutes } from "../policy/routes.js";
+import { probeHost } from "../host/probe.js";
+import { OPT_APPLY_CAPS, OPT_LANDLOCK_NO_TCP, OPT_NEW_SESSION, OPT_PRIVATE_NETWORK, encodeLaunchDescription } from "./launch-format.js";
+import { CONFINEMENT_KEYS, planSandbox, type ConfinementOptions, type SandboxPlan } from "./sandbox.js";
 import { guardTerminal } from "./terminal.js";
 
 /**
@@ -24,7 +27,7 @@ import { guardTerminal } from "./terminal.js";
  * `abis`) exactly as `systemd-nspawn` would; with neither, it is the nspawn
  * default for the host's ABIs.
  */
-export interface SandboxOptions {
+export interface SandboxOptions extends ConfinementOptions {
   /** A ready policy; cannot be combined with the nspawn filter options. */
   readonly policy?: Policy;
   /** nspawn `--capability=` entries (names, comma lists, "all"). */
@@ -101,7 +104,21 @@ export interface LaunchPlan {
   readonly newSession: boolean;
   /** network: false: the helper also adds a Landlock domain that denies TCP bind and connect (Landlock ABI >= 4). */
   readonly landlockNoTcp: boolean;
+  /** Landlock rules, limits, timeout, fds, environment (sandbox.ts). */
+  readonly sandbox: SandboxPlan;
 }
+
+/** The kernel's Landlock ABI, for best-effort planning: SYSCAGE_TEST_LANDLOCK_ABI (tests: a kernel with less) or the host probe. */
+export function hostLandlockAbi(): number {
+  const forced = process.env.SYSCAGE_TEST_LANDLOCK_ABI;
+  const real = probeHost().landlock.abi;
+  if (forced !== undefined && /^\d+$/.test(forced)) return Math.min(Number(forced), real ?? Number(forced));
+  if (real === null) throw new SyscageError("BAD_OPTIONS", "cannot find out this kernel's Landlock ABI");
+  return real;
+}
+
+/** The io_uring calls the node preset answers with an errno, so that libuv falls back instead of the filter killing node. */
+const NODE_PRESET_ERRNO_CALLS = ["io_uring_setup", "io_uring_enter", "io_uring_register"];
 
 const NSPAWN_KEYS = ["capability", "dropCapability", "systemCallFilter", "abis"] as const;
 
@@ -168,8 +185,19 @@ export function planLaunch(options: SandboxOptions = {}): LaunchPlan {
   // The closed routes (policy/routes.ts) and, for a launch, the terminal guard (terminal.ts).
   const base = options.policy ?? nspawnPolicy(nspawnOpts);
   if (options.network !== undefined && typeof options.network !== "boolean") throw new SyscageError("BAD_OPTIONS", `network: expected true or false, got ${typeof options.network}`);
+  const confinement = Object.fromEntries(CONFINEMENT_KEYS.filter((k) => options[k] !== undefined).map((k) => [k, options[k]])) as ConfinementOptions;
+  if (options.network === false && ((options.allowConnect?.length ?? 0) > 0 || (options.allowBind?.length ?? 0) > 0)) {
+    throw new SyscageError("BAD_OPTIONS", "network: false (--deny-network) denies every socket but AF_UNIX, so allowConnect/allowBind (--allow-connect/--allow-bind) could never be used: give one or the other");
+  }
+  const sandbox = planSandbox(confinement, { hostLandlockAbi });
+  // The node preset: io_uring answered with EPERM where no rule of the policy names it (libuv then uses its thread pool).
+  const presetRules =
+    options.preset === "node"
+      ? NODE_PRESET_ERRNO_CALLS.filter((n) => !base.rules.some((r) => r.syscall === n)).map((syscall) => ({ syscall, action: { kind: "ERRNO" as const, errno: 1 }, conditions: [], origin: "--preset node: io_uring gets EPERM, so that libuv uses its thread pool" }))
+      : [];
   const shaped: Policy = {
     ...base,
+    ...(presetRules.length > 0 ? { rules: [...base.rules, ...presetRules] } : {}),
     ...(options.routes !== undefined ? { routes: checkRoutes(options.routes, "routes") } : {}),
     ...(options.network === false ? { network: false } : {}),
   };
@@ -209,43 +237,16 @@ export function planLaunch(options: SandboxOptions = {}): LaunchPlan {
     privateNetwork: options.privateNetwork === true,
     newSession: policy.routes !== "open",
     landlockNoTcp: policy.network === false,
+    sandbox,
   };
 }
 
-/** Option bits of the launch description. */
-const OPT_APPLY_CAPS = 1;
-const OPT_PRIVATE_NETWORK = 2;
-/** Bit 2 (4) is record mode (record/record.ts). */
-const OPT_NEW_SESSION = 8;
-const OPT_LANDLOCK_NO_TCP = 16;
-
-/**
- * The binary launch description read by native/syscage-exec.c (host byte
- * order): "SCGX", version 1, flags, options, retained capability mask (u64),
- * program count, then each program as a u32 instruction count and its raw
- * `struct sock_filter` bytes.
- */
+/** The binary launch description read by native/syscage-exec.c (launch-format.ts has the layout). */
 export function encodeLaunch(plan: LaunchPlan): Uint8Array {
-  const bodies = plan.programs.map((p) => encodeProgram(p.insns));
-  const size = 28 + bodies.reduce((n, b) => n + 4 + b.length, 0);
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
-  const le = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-  out.set([0x53, 0x43, 0x47, 0x58], 0); // "SCGX"
-  view.setUint32(4, 1, le);
-  view.setUint32(8, plan.flags, le);
-  view.setUint32(12, (plan.capabilities !== null ? OPT_APPLY_CAPS : 0) | (plan.privateNetwork ? OPT_PRIVATE_NETWORK : 0) | (plan.newSession ? OPT_NEW_SESSION : 0) | (plan.landlockNoTcp ? OPT_LANDLOCK_NO_TCP : 0), le);
   let mask = 0n;
   for (const c of plan.capabilities ?? []) mask |= 1n << BigInt(c);
-  view.setBigUint64(16, mask, le);
-  view.setUint32(24, bodies.length, le);
-  let o = 28;
-  for (const b of bodies) {
-    view.setUint32(o, b.length / 8, le);
-    out.set(b, o + 4);
-    o += 4 + b.length;
-  }
-  return out;
+  const options = (plan.capabilities !== null ? OPT_APPLY_CAPS : 0) | (plan.privateNetwork ? OPT_PRIVATE_NETWORK : 0) | (plan.newSession ? OPT_NEW_SESSION : 0) | (plan.landlockNoTcp ? OPT_LANDLOCK_NO_TCP : 0);
+  return encodeLaunchDescription({ flags: plan.flags, options, retained: mask }, plan.programs.map((p) => encodeProgram(p.insns)), plan.sandbox);
 }
 
 export { EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, EXIT_SETUP_FAILED, LaunchError, parseStatusReport } from "./launch-status.js";

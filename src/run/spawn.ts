@@ -13,6 +13,7 @@ import type { ChildProcess, SpawnOptions as NodeSpawnOptions, StdioOptions } fro
 import { SyscageError, didYouMean, suggest } from "../errors.js";
 import { requireHelper } from "./helper.js";
 import { LaunchError, encodeLaunch, planLaunch, type LaunchPlan, type SandboxOptions } from "./launch.js";
+import { CONFINEMENT_KEYS } from "./sandbox.js";
 import { spawnHelper, stdioArray, type StdioEntry } from "./spawn-helper.js";
 
 /**
@@ -20,7 +21,7 @@ import { spawnHelper, stdioArray, type StdioEntry } from "./spawn-helper.js";
  * child_process options (`stdio`, `env`, `cwd`, `uid`, `gid`, …) except
  * `shell` and `argv0`, which would apply to the helper rather than the command.
  */
-export interface SpawnOptions extends SandboxOptions, Omit<NodeSpawnOptions, "shell" | "argv0"> {
+export interface SpawnOptions extends SandboxOptions, Omit<NodeSpawnOptions, "shell" | "argv0" | "timeout"> {
   /** Path of the native helper (default: the package's `native/build/syscage-exec`). */
   readonly helper?: string;
   /** A plan from {@link planLaunch}, to skip planning (the sandbox options are then ignored). */
@@ -76,6 +77,7 @@ const SANDBOX_KEYS = [
   "routes",
   "network",
   "allowForeignArch",
+  ...CONFINEMENT_KEYS,
   "helper",
   "plan",
   "capture",
@@ -85,7 +87,7 @@ const SANDBOX_KEYS = [
 ] as const;
 
 /** Node's spawn options that reach the helper (and so the command) unchanged. */
-const NODE_KEYS = ["cwd", "env", "stdio", "uid", "gid", "detached", "timeout", "killSignal", "signal", "windowsHide", "windowsVerbatimArguments", "serialization"] as const;
+const NODE_KEYS = ["cwd", "env", "stdio", "uid", "gid", "detached", "killSignal", "signal", "windowsHide", "windowsVerbatimArguments", "serialization"] as const;
 /** Node options with no meaning here, and why. */
 const UNSUPPORTED: Readonly<Record<string, string>> = {
   shell: "the command runs directly under the filter; to run a shell line, run \"sh\" with [\"-c\", LINE]",
@@ -134,7 +136,11 @@ export function spawn(command: string, args: readonly string[] = [], options: Sp
   if (typeof command !== "string" || command === "") throw new SyscageError("BAD_USAGE", "spawn: no command given");
   if (!Array.isArray(args) || args.some((a) => typeof a !== "string")) throw new SyscageError("BAD_USAGE", "spawn: args must be an array of strings");
   checkRunOptions(options, "spawn", ["capture", "input"]);
-  const plan = options.plan ?? planLaunch(options);
+  // The extra stdio entries the caller set up (fd 3 and up) reach the command; every other fd is closed.
+  const extra = stdioArray(options.stdio ?? "pipe")
+    .map((e, fd) => (fd > 2 && e !== "ignore" && e !== null && e !== undefined ? fd : -1))
+    .filter((fd) => fd > 2);
+  const plan = options.plan ?? planLaunch(extra.length > 0 ? { ...options, keepFds: [...(options.keepFds ?? []), ...extra] } : options);
   const helper = requireHelper(options.helper);
   return spawnHelper(helper, encodeLaunch(plan), command, args, { ...nodeOptions(options), stdio: options.stdio ?? "pipe" });
 }

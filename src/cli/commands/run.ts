@@ -21,12 +21,15 @@ import { isClosingRule } from "../../policy/routes.js";
 import { addPolicyOptions, loadPolicy, type PolicyOptionValues } from "../policy-options.js";
 import { writeEntry, type LaunchCacheSlot } from "../run-cache.js";
 import { waitForCommand } from "../run-wait.js";
+import { addSandboxOptions, confinementFromCli, type SandboxCliValues } from "../sandbox-options.js";
+import { describeSandbox } from "../../run/sandbox.js";
 
 export { exitStatusOf } from "../run-wait.js";
 
-interface RunOpts extends PolicyOptionValues {
+interface RunOpts extends PolicyOptionValues, SandboxCliValues {
   addFilter?: string[];
   dryRun?: boolean;
+  explainSandbox?: boolean;
   allowForeignArch?: boolean;
 }
 
@@ -95,22 +98,26 @@ export function describePlan(plan: LaunchPlan, source: string, command: readonly
     `routes:         ${routesText(plan)}`,
     `terminal:       ${plan.newSession ? "TIOCSTI/TIOCLINUX denied; a new session when no fd 0-2 is a terminal" : "as the caller's (--routes=open)"}`,
     `no_new_privs:   set`,
+    ...describeSandbox(plan.sandbox),
   ];
   return lines.join("\n") + "\n";
 }
 
 async function runAction(command: string, args: string[], opts: RunOpts, cache: LaunchCacheSlot | undefined): Promise<number> {
   const { sandbox, source, warnings } = sandboxFromOptions(opts);
-  const plan = planLaunch({ ...sandbox, addFilters: readAddedFilters(opts.addFilter ?? []), ...(opts.allowForeignArch === true ? { allowForeignArch: true } : {}) });
-  const allWarnings = [...warnings, ...plan.compiled.warnings];
+  const plan = planLaunch({ ...sandbox, ...confinementFromCli(opts), addFilters: readAddedFilters(opts.addFilter ?? []), ...(opts.allowForeignArch === true ? { allowForeignArch: true } : {}) });
+  const allWarnings = [...warnings, ...plan.compiled.warnings, ...plan.sandbox.warnings];
   for (const w of allWarnings) process.stderr.write(`syscage: warning: ${w}\n`);
-  if (opts.dryRun === true) {
+  if (opts.dryRun === true || opts.explainSandbox === true) {
     process.stdout.write(describePlan(plan, source, [command, ...args]));
     return 0;
   }
   // The plan worked: the fast path may use it next time (docs/run.md, "Launch cache").
   if (cache !== undefined) writeEntry(cache, encodeLaunch(plan), allWarnings);
-  return waitForCommand(spawn(command, args, { plan, stdio: "inherit" }), command);
+  // --keep-fd N: this process's fd N, passed on at the same number (the rest of the gaps stay closed).
+  const keep = plan.sandbox.keepFds;
+  const stdio = keep.length === 0 ? "inherit" : Array.from({ length: Math.max(...keep) + 1 }, (_, fd) => (fd <= 2 || keep.includes(fd) ? fd : "ignore"));
+  return waitForCommand(spawn(command, args, { plan, stdio }), command);
 }
 
 /** Register `syscage run`. */
@@ -122,9 +129,12 @@ export function register(program: Command, context: CommandContext = {}): void {
     .description("run a command under the filter (nspawn default, or the given policy), with the kernel enforcing it")
     .argument("<command>", "the command to run (found on PATH)")
     .argument("[args...]", "its arguments");
-  addPolicyOptions(cmd)
-    .option("--add-filter <file>", "stack a raw seccomp program (loaded before the policy's; repeatable)", collect)
+  addSandboxOptions(
+    addPolicyOptions(cmd)
+      .option("--add-filter <file>", "stack a raw seccomp program (loaded before the policy's; repeatable)", collect),
+  )
     .option("--dry-run", "print what would be applied and exit")
+    .option("--explain-sandbox", "print the whole sandbox (filter, capabilities, Landlock rules, limits, fds) and exit; the same as --dry-run")
     .option("--allow-foreign-arch", "run although the policy does not cover this host's native ABI (the command then gets the bad-arch action at its first syscall)")
     .passThroughOptions()
     .addHelpText(
@@ -135,14 +145,22 @@ loopback (root only). The helper sets no_new_privs, applies the retained
 capabilities (as root), loads the program(s) and execs COMMAND. Nothing
 runs unless all of it worked.
 
+With any --allow-read/--allow-write/--allow-exec/--allow-system/--allow-tmp,
+Landlock denies every other path; with --allow-connect/--allow-bind, every
+other TCP port. When the kernel's Landlock cannot enforce an option, nothing
+runs (exit 125) unless --landlock=best-effort. Only fds 0-2 reach COMMAND
+unless --keep-fd. docs/run.md, "The sandbox", has the details.
+
 Exit status: COMMAND's own; 128+N if signal N killed it (SIGSYS: the filter
-killed it); 125 if the sandbox could not be set up; 126 if COMMAND cannot be
-executed; 127 if it was not found.
+killed it); 124 if --timeout expired; 125 if the sandbox could not be set up;
+126 if COMMAND cannot be executed; 127 if it was not found.
 
 Examples:
   syscage run -- /bin/echo hello
   syscage run --system-call-filter='~@network-io' -- curl example.org
-  syscage run --drop-capability=CAP_SYS_BOOT --dry-run -- /bin/true`,
+  syscage run --drop-capability=CAP_SYS_BOOT --dry-run -- /bin/true
+  syscage run --allow-system --allow-write . --allow-connect 443 --timeout 30s -- ./build.sh
+  syscage run --preset node --allow-read . --limit as=2G,nproc=64 -- node script.js`,
     )
     .action(async (command: string, args: string[], opts: RunOpts) =>
       commandAction(() => runAction(command, args, opts, context.runCache), "the command was not run: ", (path, code) => `${path}: cannot read (${code})`),
