@@ -319,8 +319,8 @@ static int cmp_int(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-void sandbox_close_fds(const struct sandbox *s, int status) {
-  int *keep = calloc(s->keep_count + 2u, sizeof *keep);
+void sandbox_close_fds(const struct sandbox *s, const int *own, size_t own_count) {
+  int *keep = calloc(s->keep_count + own_count + 1u, sizeof *keep);
   if (keep == NULL) helper_fail(EXIT_SETUP, "out of memory");
   size_t n = 0;
   for (uint32_t i = 0; i < s->keep_count; i++) {
@@ -328,7 +328,8 @@ void sandbox_close_fds(const struct sandbox *s, int status) {
     if (fcntl(fd, F_GETFD) < 0) helper_fail(EXIT_SETUP, "--keep-fd %d: fd %d is not open", fd, fd);
     keep[n++] = fd;
   }
-  if (status > 2) keep[n++] = status;
+  for (size_t i = 0; i < own_count; i++)
+    if (own[i] > 2) keep[n++] = own[i];
   qsort(keep, n, sizeof *keep, cmp_int);
   unsigned int from = 3;
   for (size_t i = 0; i <= n; i++) {

@@ -748,7 +748,8 @@ void helper_launch(int config_fd, int status, char **command) {
   if (c.options & OPT_LANDLOCK_NO_TCP) landlock_no_tcp();
   if (c.options & OPT_APPLY_CAPS) apply_capabilities(c.retained);
   sandbox_env_cwd(&c.sandbox);
-  sandbox_close_fds(&c.sandbox, status_fd);
+  /* Record mode talks to its supervisor over to_sup/from_sup until the last program is loaded. */
+  sandbox_close_fds(&c.sandbox, (int[]){status_fd, to_sup, from_sup}, 3);
   load_filters(&c, record ? c.program_count - 1 : c.program_count);
   if (record) load_recording_program(&c, to_sup);
 

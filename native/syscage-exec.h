@@ -78,8 +78,8 @@ void sandbox_limits(const struct sandbox *s);
 int sandbox_ruleset(struct sandbox *s);
 void sandbox_restrict(int ruleset);
 void sandbox_env_cwd(const struct sandbox *s);
-/* Close every fd above 2 but the kept ones and `status`. */
-void sandbox_close_fds(const struct sandbox *s, int status);
+/* Close every fd above 2 but the kept ones and the `n` fds of `own` (the helper's; -1 for none). */
+void sandbox_close_fds(const struct sandbox *s, const int *own, size_t n);
 
 /* The first line the helper writes on its status fd (launch-status.ts HELPER_HANDSHAKE). */
 #define HELPER_HANDSHAKE "0 syscage-exec"

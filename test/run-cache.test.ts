@@ -16,6 +16,10 @@ import { describe, test, type TestContext } from "node:test";
 import { resolveSyscall } from "../src/abi/tables.js";
 import { Command } from "commander";
 import { POLICY_OPTIONS } from "../src/cli/policy-option-table.js";
+import { RUN_OPTIONS } from "../src/cli/run-option-table.js";
+import { register as registerRun } from "../src/cli/commands/run.js";
+import { NO_SANDBOX } from "../src/run/sandbox.js";
+import { OPT_RECORD, decodeLaunchDescription, encodeLaunchDescription } from "../src/run/launch-format.js";
 import { addPolicyOptions, loadPolicy } from "../src/cli/policy-options.js";
 import { badDescription, cacheKey, decodeEntry, encodeEntry, fnv1a64, parseRunArgv } from "../src/cli/run-cache.js";
 import { decide } from "../src/policy/evaluate.js";
@@ -373,24 +377,26 @@ describe("launch cache entries", () => {
   });
 
   test("badDescription: only what encodeLaunch produces for run", () => {
-    const one = Buffer.alloc(28 + 4 + 8);
-    one.write("SCGX", 0, "latin1");
-    one.writeUInt32LE(1, 4);
-    one.writeUInt32LE(1, 24);
-    one.writeUInt32LE(1, 28);
-    one.writeUInt32LE(0x7fff0000, 36);
+    const program = Buffer.alloc(8);
+    program.writeUInt32LE(0x7fff0000, 4);
+    const one = Buffer.from(encodeLaunchDescription({ flags: 0, options: 0, retained: 0n }, [program], NO_SANDBOX));
     assert.equal(badDescription(one), undefined);
+    assert.equal(decodeLaunchDescription(one).programs.length, 1);
     const zero = Buffer.from(one.subarray(0, 28));
     zero.writeUInt32LE(0, 24);
     assert.equal(badDescription(zero), "0 programs");
     const record = Buffer.from(one);
-    record.writeUInt32LE(4, 12);
+    record.writeUInt32LE(OPT_RECORD, 12);
     assert.equal(badDescription(record), "unexpected options");
     const noInsns = Buffer.from(one.subarray(0, 32));
     noInsns.writeUInt32LE(0, 28);
     assert.equal(badDescription(noInsns), "program 1 has 0 instructions");
     assert.equal(badDescription(Buffer.concat([one, Buffer.alloc(1)])), "trailing bytes");
     assert.equal(badDescription(one.subarray(0, 20)), "too short");
+    assert.equal(badDescription(one.subarray(0, 40)), "truncated", "the sandbox part is missing");
+    const v1 = Buffer.from(one);
+    v1.writeUInt32LE(1, 4);
+    assert.equal(badDescription(v1), "bad version");
   });
 
   test("one list of policy options: the commands register them all, and native/cached-run.c keys on the same ones", () => {
@@ -400,10 +406,19 @@ describe("launch cache entries", () => {
       POLICY_OPTIONS.map((o) => [`--${o.name}`, o.kind === "flag" ? "flag" : "value"]).sort(),
     );
     const source = readFileSync(join(REPO, "native", "cached-run.c"), "utf8");
-    const native = [...source.matchAll(/\{"(--[a-z-]+)", ([01])\}/g)].map((m) => [m[1], m[2] === "1"]).sort();
-    const expected = [...POLICY_OPTIONS.filter((o) => o.kind !== "flag").map((o) => [`--${o.name}`, o.file]), ["--add-filter", true]].sort();
+    const native = [...source.matchAll(/\{"(--[a-z-]+)", ([012])\}/g)].map((m) => [m[1], Number(m[2])]).sort();
+    const kind = (file: boolean, value?: string): number => (file || value === "file" ? 1 : value === "path" ? 2 : 0);
+    const expected = [
+      ...POLICY_OPTIONS.filter((o) => o.kind !== "flag").map((o) => [`--${o.name}`, kind(o.file)]),
+      ...RUN_OPTIONS.filter((o) => o.kind !== "flag").map((o) => [`--${o.name}`, kind(false, o.value)]),
+    ].sort();
     assert.deepEqual(native, expected);
-    for (const o of POLICY_OPTIONS.filter((o) => o.kind === "flag")) assert.ok(source.includes(`strcmp(name, "--${o.name}") == 0`), o.name);
+    for (const o of [...POLICY_OPTIONS, ...RUN_OPTIONS].filter((o) => o.kind === "flag")) assert.ok(source.includes(`strcmp(name, "--${o.name}") == 0`), o.name);
+    // And run registers every run option the cache keys on.
+    const run = new Command();
+    registerRun(run);
+    const runCmd = run.commands.find((c) => c.name() === "run")!;
+    for (const o of RUN_OPTIONS) assert.ok(runCmd.options.some((x) => x.long === `--${o.name}` && (o.kind === "flag") === !x.required), `run registers --${o.name} as a ${o.kind}`);
   });
 
   test("fnv1a64: the published FNV-1a 64 vectors (native/cached-run.c computes the same)", () => {

@@ -205,10 +205,13 @@ function wantsLandlock(o: ConfinementOptions): { fs: boolean; net: boolean; scop
   return { fs, net, scope: (o.scope?.length ?? 0) > 0 };
 }
 
-/** Paths node itself needs (its install prefix: binary and bundled files), for the node preset. */
+/** Paths node itself needs (its install prefix: binary and bundled files), for the node preset: read and execute. */
 export function nodePresetPaths(execPath: string = process.execPath): string[] {
   return [resolve(execPath, "..", "..")];
 }
+
+/** What node reads at start and for everyday work (OpenSSL's config and CAs, time zone, name service, users): read. None of it is secret. */
+export const NODE_READ_PATHS = ["/etc/ssl", "/etc/localtime", "/etc/nsswitch.conf", "/etc/hosts", "/etc/resolv.conf", "/etc/passwd", "/etc/group"];
 
 /**
  * The Landlock ruleset for the options. `hostAbi` is the kernel's Landlock
@@ -229,7 +232,10 @@ function planLandlock(o: ConfinementOptions, base: string, hostAbi: number | und
     add(SYSTEM_READ_PATHS, ACCESS_READ, "--allow-system", true);
     add(SYSTEM_DEVICE_PATHS, ACCESS_DEVICE, "--allow-system", true);
   }
-  if (o.preset === "node") add(nodePresetPaths(), ACCESS_EXEC, "--preset node", true);
+  if (o.preset === "node") {
+    add(nodePresetPaths(), ACCESS_EXEC, "--preset node", true);
+    add(NODE_READ_PATHS, ACCESS_READ, "--preset node", true);
+  }
   const ports = new Map<number, bigint>();
   const [bind, connect] = [LANDLOCK_NET_RIGHTS[0]!.bit, LANDLOCK_NET_RIGHTS[1]!.bit];
   for (const p of o.allowConnect ?? []) ports.set(checkPort(p, "allowConnect"), (ports.get(p) ?? 0n) | connect);
