@@ -58,7 +58,7 @@ function syscageCli(): { argv: string; note: string; built: boolean } {
 }
 
 /** Does `cmd` (a shell line) exit 0? Otherwise the first line of its stderr. */
-function tryShell(cmd: string): string | undefined {
+export function tryShell(cmd: string): string | undefined {
   const r = spawnSync("sh", ["-c", cmd], { encoding: "utf8", stdio: ["ignore", "ignore", "pipe"], timeout: 30_000 });
   return r.status === 0 ? undefined : `exit ${r.status ?? r.signal}: ${r.stderr.trim().split("\n")[0] ?? ""}`;
 }
@@ -103,30 +103,40 @@ export function measureLaunch(program: string, tmp: string): LaunchBench {
     if (bad === undefined) ok.push(w);
     else rows.push({ label: w.label, command: w.command, missing: `n/a: ${w.needs !== undefined && hasTool(w.needs, ["--version"]) === undefined ? `${w.needs} not installed` : bad}` });
   }
+  const { tool, timed } = timeCommands(ok.map((w) => w.command), tmp);
+  for (const w of ok) rows.push({ label: w.label, command: w.command, ...timed.get(w.command)! });
+  rows.sort((a, b) => wanted.findIndex((w) => w.label === a.label) - wanted.findIndex((w) => w.label === b.label));
+  return { tool, cli: cli.note, rows };
+}
+
+/**
+ * Wall time of each shell command, side by side: hyperfine when installed,
+ * else an own loop of interleaved rounds. Returns the tool's description and
+ * median/min ms per command.
+ */
+export function timeCommands(commands: readonly string[], tmp: string): { tool: string; timed: Map<string, { median: number; min: number }> } {
   const hyperfine = hasTool("hyperfine", ["--version"]);
   let timed: Map<string, { median: number; min: number }>;
   if (hyperfine !== undefined) {
     const out = join(tmp, "hyperfine.json");
-    execFileSync("hyperfine", ["--warmup", String(WARMUP), "--runs", String(RUNS), "--style", "none", "--export-json", out, ...ok.map((w) => w.command)], {
+    execFileSync("hyperfine", ["--warmup", String(WARMUP), "--runs", String(RUNS), "--style", "none", "--export-json", out, ...commands], {
       stdio: ["ignore", "ignore", "pipe"], // hyperfine's warnings (sub-5-ms commands, outliers) are not needed here
     });
     const json = JSON.parse(readFileSync(out, "utf8")) as { results: { command: string; median: number; min: number }[] };
     timed = new Map(json.results.map((r) => [r.command, { median: r.median * 1e3, min: r.min * 1e3 }]));
   } else {
     // Own loop: interleaved rounds, the shell's own start-up included (it is the same for all).
-    const times = new Map<string, number[]>(ok.map((w) => [w.command, []]));
+    const times = new Map<string, number[]>(commands.map((c) => [c, []]));
     for (let round = -WARMUP; round < RUNS; round++) {
-      for (const w of ok) {
+      for (const c of commands) {
         const t = process.hrtime.bigint();
-        spawnSync("sh", ["-c", w.command], { stdio: "ignore" });
-        if (round >= 0) times.get(w.command)!.push(Number(process.hrtime.bigint() - t) / 1e6);
+        spawnSync("sh", ["-c", c], { stdio: "ignore" });
+        if (round >= 0) times.get(c)!.push(Number(process.hrtime.bigint() - t) / 1e6);
       }
     }
     timed = new Map([...times].map(([c, t]) => [c, stat(t)]));
   }
-  for (const w of ok) rows.push({ label: w.label, command: w.command, ...timed.get(w.command)! });
-  rows.sort((a, b) => wanted.findIndex((w) => w.label === a.label) - wanted.findIndex((w) => w.label === b.label));
-  return { tool: hyperfine ?? "own loop (hyperfine not installed: `apt-get install hyperfine`)", cli: cli.note, rows };
+  return { tool: hyperfine ?? "own loop (hyperfine not installed: `apt-get install hyperfine`)", timed };
 }
 
 /** The launcher table of bench/RESULTS.md, with the issue #6 target line (warm `syscage run` against bwrap). */

@@ -28,6 +28,7 @@ import { ABIS, REPO_ROOT, densePolicies, nspawnBenchPolicy, profilePolicy, synth
 import { measureProve } from "./prove.js";
 import { routesSection, type RoutesInput } from "./routes.js";
 import { scalingSection } from "./scaling.js";
+import { measureSandbox, sandboxSection, type SandboxBench } from "./sandbox.js";
 import { formatRecordBench, measureRecord, type RecordBench } from "./record.js";
 
 const RUNS = 21; // timed compile runs per policy and compiler (after warm-up)
@@ -198,6 +199,7 @@ function nspawnPart(row: Row, real: RealNspawn): NspawnPart {
 interface Extras {
   nspawn: NspawnPart;
   launch?: LaunchBench | string;
+  sandbox?: SandboxBench | string;
   cost?: { configs: CostConfig[]; cells: CostCell[][] } | string;
   record?: RecordBench | string;
   prove: string[];
@@ -229,6 +231,15 @@ async function runExtras(tmp: string, c: Compiled): Promise<Extras> {
       launch = measureLaunch(ours, tmp);
     } catch (e) {
       launch = errText(e);
+    }
+  }
+  let sandbox: Extras["sandbox"];
+  if (ours !== undefined) {
+    log("timing sandbox launchers (syscage run with Landlock, bwrap with binds, Landlock alone)");
+    try {
+      sandbox = measureSandbox(ours, tmp);
+    } catch (e) {
+      sandbox = errText(e);
     }
   }
   let cost: Extras["cost"];
@@ -263,7 +274,7 @@ async function runExtras(tmp: string, c: Compiled): Promise<Extras> {
     if (r === undefined) return [];
     return [{ name, policy: r.policy.build !== undefined ? r.policy.build() : definePolicy(toPolicyInput(r.policy)) }];
   });
-  return { nspawn, launch, cost, record, prove, argwidths, routes };
+  return { nspawn, launch, sandbox, cost, record, prove, argwidths, routes };
 }
 
 // ---- report ------------------------------------------------------------------
@@ -476,6 +487,7 @@ function report(rows: readonly Row[], libseccomp: string, x: Extras): string {
     ...sparseSection(),
     ...nspawnSection(x.nspawn),
     ...launchSection(x.launch, x.cost),
+    ...(x.sandbox === undefined ? [] : typeof x.sandbox === "string" ? ["## Sandbox launch (issue #14)", "", x.sandbox, ""] : sandboxSection(x.sandbox)),
     ...recordSection(x.record),
     ...x.prove,
     ...x.argwidths,
