@@ -203,13 +203,139 @@ int sandbox_parse(const unsigned char *buf, size_t len, size_t *pos, struct sand
 
 /* ---- limits ------------------------------------------------------------- */
 
+/* --limit nproc as root: a pids cgroup made for the run ("" when none). */
+static char pids_dir[PATH_MAX];
+
+static uint64_t nproc_limit(const struct sandbox *s, int *found) {
+  *found = 0;
+  for (uint32_t i = 0; i < s->rlimit_count; i++)
+    if (s->rlimits[i].resource == RLIMIT_NPROC) {
+      *found = 1;
+      return s->rlimits[i].soft;
+    }
+  return 0;
+}
+
+/* Is `word` one of the comma- or space-separated words of `list`? */
+static int has_word(const char *list, const char *word) {
+  size_t n = strlen(word);
+  for (const char *p = list; (p = strstr(p, word)) != NULL; p += n)
+    if ((p == list || p[-1] == ',' || p[-1] == ' ') && (p[n] == '\0' || p[n] == ',' || p[n] == ' ' || p[n] == '\n')) return 1;
+  return 0;
+}
+
+/* The directory of this process's cgroup in a hierarchy that has the pids controller, or 0. */
+static int pids_cgroup_of_self(char *out, size_t size) {
+  FILE *m = fopen("/proc/self/mountinfo", "re");
+  if (m == NULL) return 0;
+  char line[4096], mnt[PATH_MAX] = "", root[PATH_MAX] = "";
+  int v2 = 0;
+  while (fgets(line, sizeof line, m) != NULL) {
+    char r[PATH_MAX], mp[PATH_MAX], fstype[64], super[1024];
+    const char *dash = strstr(line, " - ");
+    if (dash == NULL || sscanf(line, "%*s %*s %*s %4095s %4095s", r, mp) != 2 || sscanf(dash + 3, "%63s %*s %1023s", fstype, super) != 2) continue;
+    if (strcmp(fstype, "cgroup") == 0 && has_word(super, "pids")) {
+      snprintf(mnt, sizeof mnt, "%s", mp);
+      snprintf(root, sizeof root, "%s", r);
+      v2 = 0;
+      break;
+    }
+    if (strcmp(fstype, "cgroup2") == 0 && mnt[0] == '\0') {
+      snprintf(mnt, sizeof mnt, "%s", mp);
+      snprintf(root, sizeof root, "%s", r);
+      v2 = 1;
+    }
+  }
+  fclose(m);
+  if (mnt[0] == '\0') return 0;
+  FILE *c = fopen("/proc/self/cgroup", "re");
+  if (c == NULL) return 0;
+  char rel[PATH_MAX] = "";
+  while (fgets(line, sizeof line, c) != NULL) {
+    char *a = strchr(line, ':'), *b = a != NULL ? strchr(a + 1, ':') : NULL;
+    if (b == NULL) continue;
+    *b = '\0';
+    int match = v2 ? a[1] == '\0' : has_word(a + 1, "pids");
+    if (!match) continue;
+    snprintf(rel, sizeof rel, "%s", b + 1);
+    rel[strcspn(rel, "\n")] = '\0';
+    break;
+  }
+  fclose(c);
+  if (rel[0] != '/') return 0;
+  const char *inside = rel;
+  size_t rl = strlen(root);
+  if (strcmp(root, "/") != 0 && strncmp(rel, root, rl) == 0) inside = rel + rl;
+  if (strcmp(inside, "/") == 0) inside = "";
+  if (snprintf(out, size, "%s%s", mnt, inside) >= (int)size) return 0;
+  if (v2) {
+    /* cgroup v2: a child cgroup gets the pids controller only when this one hands it down. */
+    char ctl[PATH_MAX + 32], buf[512] = "";
+    snprintf(ctl, sizeof ctl, "%s/cgroup.subtree_control", out);
+    int fd = open(ctl, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    ssize_t k = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (k <= 0 || !has_word(buf, "pids")) return 0;
+  }
+  return 1;
+}
+
+static int write_file(const char *dir, const char *name, const char *text) {
+  char path[PATH_MAX + 64];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t w = write(fd, text, strlen(text));
+  int e = errno;
+  close(fd);
+  errno = e;
+  return w == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+/* Root's --limit nproc: the kernel ignores RLIMIT_NPROC for uid 0, so the command's tree goes into
+   a pids cgroup of its own with pids.max = N (threads count, as for RLIMIT_NPROC). */
+static void make_pids_cgroup(uint64_t max) {
+  char base[PATH_MAX];
+  if (!pids_cgroup_of_self(base, sizeof base))
+    helper_fail(EXIT_SETUP, "--limit nproc: the kernel does not apply RLIMIT_NPROC to root (uid 0), and no pids cgroup is available to this process to enforce it instead (cgroup v1 pids, or v2 with pids in cgroup.subtree_control); run the command as another user (spawn()'s uid option), or leave nproc out");
+  /* Earlier runs' cgroups that a leftover process kept: rmdir removes only the empty ones. */
+  DIR *d = opendir(base);
+  if (d != NULL) {
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+      if (strncmp(e->d_name, "syscage-", 8) == 0) {
+        char old[PATH_MAX + 256];
+        snprintf(old, sizeof old, "%s/%s", base, e->d_name);
+        rmdir(old);
+      }
+    closedir(d);
+  }
+  if (snprintf(pids_dir, sizeof pids_dir, "%s/syscage-%d", base, (int)getpid()) >= (int)sizeof pids_dir || mkdir(pids_dir, 0700) != 0)
+    helper_fail(EXIT_SETUP, "--limit nproc: cannot create the pids cgroup %s: %s", pids_dir, strerror(errno));
+  char text[32];
+  snprintf(text, sizeof text, "%llu", (unsigned long long)max);
+  if (write_file(pids_dir, "pids.max", text) != 0) {
+    int e = errno;
+    rmdir(pids_dir);
+    helper_fail(EXIT_SETUP, "--limit nproc: cannot set pids.max in %s: %s", pids_dir, strerror(e));
+  }
+}
+
+static void join_pids_cgroup(void) {
+  if (pids_dir[0] == '\0') return;
+  char me[32];
+  snprintf(me, sizeof me, "%d", (int)getpid());
+  if (write_file(pids_dir, "cgroup.procs", me) != 0) helper_fail(EXIT_SETUP, "--limit nproc: cannot join the pids cgroup %s: %s", pids_dir, strerror(errno));
+}
+
 static const char *const rlimit_names[16] = {"cpu", "fsize", "data", "stack", "core", "rss", "nproc", "nofile", "memlock", "as", "locks", "sigpending", "msgqueue", "nice", "rtprio", "rttime"};
 
 void sandbox_limits(const struct sandbox *s) {
   for (uint32_t i = 0; i < s->rlimit_count; i++) {
     uint32_t res = s->rlimits[i].resource;
-    /* copy_process exempts the root user from RLIMIT_NPROC: such a limit would hold nothing. */
-    if (res == RLIMIT_NPROC && getuid() == 0)
+    /* copy_process exempts the root user from RLIMIT_NPROC: for root the pids cgroup holds it (made by the supervisor). */
+    if (res == RLIMIT_NPROC && getuid() == 0 && pids_dir[0] == '\0')
       helper_fail(EXIT_SETUP, "--limit nproc: the kernel does not apply RLIMIT_NPROC to processes of root (uid 0), so it would not stop a fork bomb; run the command as another user (spawn()'s uid option), or leave nproc out");
     struct rlimit rl = {(rlim_t)s->rlimits[i].soft, (rlim_t)s->rlimits[i].hard};
     if (setrlimit((int)res, &rl) != 0) {
@@ -454,7 +580,11 @@ static void mirror(int status) {
 }
 
 void sandbox_supervise(struct sandbox *s, int *status_fd, const char *command) {
-  if (s->timeout_ms == 0 && s->tmp_access == 0) return;
+  int has_nproc;
+  uint64_t nproc = nproc_limit(s, &has_nproc);
+  int cgroup = has_nproc && getuid() == 0;
+  if (s->timeout_ms == 0 && s->tmp_access == 0 && !cgroup) return;
+  if (cgroup) make_pids_cgroup(nproc);
   if (s->tmp_access != 0) {
     const char *base = getenv("TMPDIR");
     if (base == NULL || base[0] != '/') base = "/tmp";
@@ -475,6 +605,7 @@ void sandbox_supervise(struct sandbox *s, int *status_fd, const char *command) {
     sigprocmask(SIG_SETMASK, &old, NULL);
     /* If the supervisor is killed, so is the command. */
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    join_pids_cgroup();
     return;
   }
   /* The supervisor: not sandboxed, it only waits, forwards signals and enforces the timeout. */
@@ -497,11 +628,14 @@ void sandbox_supervise(struct sandbox *s, int *status_fd, const char *command) {
           nanosleep(&ms, NULL);
         }
         remove_tmp(s);
+        if (pids_dir[0] != '\0') rmdir(pids_dir);
         fprintf(stderr, "syscage: %s timed out after %.3gs: every process of it was sent SIGTERM%s\n", command, s->timeout_ms / 1000.0, phase > 1 ? ", then SIGKILL" : " (and SIGKILL for any left)");
         (void)signalled;
         _exit(124);
       }
       remove_tmp(s);
+      /* Empty once the command's tree is gone; a process it left running keeps it (and its limit). */
+      if (pids_dir[0] != '\0') rmdir(pids_dir);
       mirror(main_status);
     }
     struct timespec wait, *wp = NULL;
