@@ -755,6 +755,11 @@ void helper_launch(int config_fd, int status, char **command) {
 
   execvp(command[0], command);
   int e = errno;
+  /* A bare name was looked up on PATH: say so, rather than the last directory's ENOENT. */
+  if (e == ENOENT && strchr(command[0], '/') == NULL) {
+    const char *path = getenv("PATH");
+    fail(EXIT_NOT_FOUND, "%s: not found on PATH (%s)", command[0], path != NULL ? path : "unset: /bin:/usr/bin");
+  }
   fail(e == ENOENT || e == ENOTDIR ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE, "%s: %s", command[0], strerror(e));
 }
 

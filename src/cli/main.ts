@@ -59,7 +59,8 @@ export async function buildProgram(argv: readonly string[] = [], context: Comman
     .name("syscage")
     .description("seccomp syscall-filtering toolkit: nspawn's filter system, a classic-BPF compiler for every Linux ABI, and tools to inspect filters")
     .version("0.1.0")
-    .showHelpAfterError("(run with --help for usage)")
+    // commander's own errors (unknown option, missing argument) in syscage's one-line style.
+    .configureOutput({ outputError: (text, write) => write(`syscage: ${text.replace(/^error: /, "").trimEnd()} (run with --help for usage)\n`) })
     .exitOverride();
   const first = argv[0];
   const named = COMMANDS.find((c) => first !== undefined && c.names.includes(first));

@@ -107,7 +107,7 @@ export function parseSystemdErrno(text: string): number | string {
   }
   throw new SyscageError(
     SYSCALL_ERRNO_INVALID,
-    `"${text}" is not an errno${hint}; write an errno name such as EPERM or EACCES, or a decimal number 0..${ERRNO_MAX}`,
+    `"${text}" is not an errno${hint === "" ? "; write" : `.${hint} Write`} an errno name such as EPERM or EACCES or a decimal number 0..${ERRNO_MAX}`,
   );
 }
 
@@ -170,7 +170,9 @@ export function parseSystemCallErrorNumber(value: string, where: string): Negati
     e = parseSystemdErrno(v);
   } catch (err) {
     if (err instanceof SyscageError) {
-      throw new SyscageError("BAD_ERRNO", `${where}: SystemCallErrorNumber=${v}: ${err.message}, or "kill" (the default)`, err.suggestions);
+      // `where` of -p already says "SystemCallErrorNumber=VALUE"; a unit file's says FILE:LINE.
+      const key = where.includes(`SystemCallErrorNumber=${v}`) ? "" : `SystemCallErrorNumber=${v}: `;
+      throw new SyscageError("BAD_ERRNO", `${where}: ${key}${err.message}, or "kill" (the default)`, err.suggestions);
     }
     throw err;
   }

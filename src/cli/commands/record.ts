@@ -162,7 +162,7 @@ async function recordAction(command: string, args: string[], opts: RecordOpts): 
       throw new SyscageError("BAD_USAGE", `${bad.join(", ")} apply to plain recording; with ${complain.join(", ")} record runs in complain mode (it lists what that policy would deny)`);
     }
   } else if (opts.output === undefined) {
-    throw new SyscageError("BAD_USAGE", "record: -o FILE is required (where to write the policy)");
+    throw new SyscageError("BAD_USAGE", "-o FILE is required: where to write the policy (syscage record -o policy.json -- COMMAND …)");
   }
   // Check the output path, --argument-width and --merge first: bad input must stop us before the command runs.
   if (opts.output !== undefined) checkOutputPath(opts.output);
