@@ -227,7 +227,7 @@ export interface WithinResult {
   readonly within: boolean;
   readonly method: "exhaustive" | "exhaustive+sampling";
   readonly notes: readonly string[];
-  /** One per differing (ABI, syscall) — numbers no table names count once per ABI, arches no side covers once — up to `limit`, in (arch, nr) order. */
+  /** One per differing (ABI, syscall) — numbers no table names count once per ABI, arches no side covers once — up to `limit`, in the sides' ABI order, then by number. */
   readonly differences: readonly WithinDifference[];
   /** Every differing (ABI, syscall). */
   readonly total: number;
@@ -285,7 +285,12 @@ export function within(a: RelationSource, b: RelationSource, opts: WithinOptions
       }
     }
   });
-  const sorted = [...found.values()].sort((x, y) => x.words[1]! - y.words[1]! || x.words[0]! - y.words[0]!);
+  // In the sides' ABI order (native first), then by number; arches no side covers last.
+  const rank = (w: readonly number[]): number => {
+    const abi = abiForCall({ abis }, w[SECCOMP_WORDS.arch]!, w[SECCOMP_WORDS.nr]! | 0);
+    return abi === undefined ? abis.length : abis.indexOf(abi);
+  };
+  const sorted = [...found.values()].sort((x, y) => rank(x.words) - rank(y.words) || x.words[1]! - y.words[1]! || x.words[0]! - y.words[0]!);
   const differences = sorted.slice(0, limit).map(({ words, va, vb }): WithinDifference => {
     const call = locate(words, abis);
     return {

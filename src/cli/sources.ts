@@ -91,16 +91,17 @@ export interface LoadedSide {
   readonly warnings: readonly string[];
 }
 
-export function loadSide(name: "A" | "B", file: string | undefined, values: PolicyOptionValues, given: readonly string[], otherAbis: () => readonly string[]): LoadedSide {
+export function loadSide(name: string, file: string | undefined, values: PolicyOptionValues, given: readonly string[], otherAbis: () => readonly string[]): LoadedSide {
   try {
     return loadSideUnchecked(name, file, values, given, otherAbis);
   } catch (err) {
-    if (err instanceof SyscageError && !err.message.startsWith("side ")) throw new SyscageError(err.code, `side ${name}: ${err.message}`, err.suggestions);
+    const where = /^[A-Z]$/.test(name) ? `side ${name}` : name;
+    if (err instanceof SyscageError && !err.message.startsWith(where)) throw new SyscageError(err.code, `${where}: ${err.message}`, err.suggestions);
     throw err;
   }
 }
 
-function loadSideUnchecked(name: "A" | "B", file: string | undefined, values: PolicyOptionValues, given: readonly string[], otherAbis: () => readonly string[]): LoadedSide {
+function loadSideUnchecked(name: string, file: string | undefined, values: PolicyOptionValues, given: readonly string[], otherAbis: () => readonly string[]): LoadedSide {
   if (file === undefined || file === "nspawn") {
     const l = loadPolicy(values);
     const label = file === "nspawn" && given.length > 0 ? `nspawn (${given.join(" ")})` : given.length > 0 ? `${l.source} (${given.join(" ")})` : l.source;
