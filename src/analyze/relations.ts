@@ -57,9 +57,9 @@
  *
  * Library code: never prints.
  */
-import { argWidth } from "../abi/argtypes.js";
+import { argWidth, type ArgWidth } from "../abi/argtypes.js";
 import { ABIS, getAbi, type AbiName } from "../abi/arch.js";
-import { multiplexedAs, type Multiplexer } from "../abi/multiplex.js";
+import { multiplexedAs, SUBCALL_ARG_MASK, type Multiplexer } from "../abi/multiplex.js";
 import { syscallName, syscallNumber } from "../abi/tables.js";
 import { ACTION_VALUES, actionPrecedence, decodeAction, formatAction } from "../bpf/actions.js";
 import type { Insn } from "../bpf/insn.js";
@@ -68,7 +68,7 @@ import { verify } from "../bpf/verify.js";
 import { compile } from "../compile/index.js";
 import { SyscageError } from "../errors.js";
 import { mulberry32 } from "../rng.js";
-import { abiForCall, decide, rulesFor } from "../policy/evaluate.js";
+import { abiForCall, conditionHolds, decide, rulesFor } from "../policy/evaluate.js";
 import { ACTION_RANK, formatPolicyAction, type Action, type ArgIndex, type Condition, type FilterFlag, type OriginAction, type Policy, type Rule } from "../policy/model.js";
 import { withRoutes } from "../policy/routes.js";
 import { retText } from "./diff.js";
@@ -642,7 +642,7 @@ function partition(rules: readonly Term[], def: OriginAction, name: string, widt
  * (intersect) or least strict (union) action of the members and of the
  * defaults of the inputs without rules for the name. The products are
  * disjoint, so those with the merged default's action are left out (unless
- * `keepDefault`: rules routed to a multiplexer overlap them).
+ * `keepDefault` says one may overlap a rule routed to a multiplexer).
  * `terms[i]` is input i's rules for the name (undefined: none), `defaults[i]` its default.
  */
 function mergeName(
@@ -653,7 +653,7 @@ function mergeName(
   result: OriginAction,
   abis: readonly AbiName[],
   widths: Widths,
-  keepDefault: boolean,
+  keepDefault: (t: Term) => boolean,
 ): Term[] {
   const F = terms.map((t, i) => (t !== undefined && t.length > 0 ? i : -1)).filter((i) => i >= 0);
   const G = terms.map((_t, i) => i).filter((i) => !F.includes(i));
@@ -682,7 +682,7 @@ function mergeName(
   }
   let out = products!;
   if (bound !== undefined) out = out.map((p) => (wins(bound.action, p.action) ? { conditions: p.conditions, action: bound.action, origin: bound.origin } : p));
-  if (!keepDefault) out = out.filter((t) => formatPolicyAction(t.action) !== formatPolicyAction(result.action));
+  out = out.filter((t) => formatPolicyAction(t.action) !== formatPolicyAction(result.action) || keepDefault(t));
   // An unconditional rule on socket, semop, … is also routed to socketcall/ipc (rulesFor); where an input
   // without rules for the name decided its action, that route is not what the inputs do there.
   const sub = isSubcall(name, abis) && G.length > 0;
@@ -708,14 +708,19 @@ function mergePolicies(kind: MergeKind, given: readonly Policy[]): Policy {
   };
   for (const name of names) {
     if ((muxes as string[]).includes(name)) continue;
-    add(name, mergeName(kind, name, inputs.map((i) => i.byName.get(name)), defaults, def, abis, widths, false));
+    add(name, mergeName(kind, name, inputs.map((i) => i.byName.get(name)), defaults, def, abis, widths, () => false));
   }
   for (const mux of muxes) {
     const terms = inputs.map((i) => multiplexerTerms(i.policy, mux, abis));
     if (terms.every((t) => t === undefined || t.length === 0)) continue;
-    // The merged policy's own unconditional sub-call rules are routed here too: then its default-action cases stay explicit.
-    const routed = rules.some((r) => r.conditions.length === 0 && abis.some((a) => multiplexedAs(a, r.syscall)?.via === mux));
-    add(mux, mergeName(kind, mux, terms, defaults, def, abis, widths, routed));
+    // The merged policy's own unconditional sub-call rules are routed here too (rulesFor): a case with the
+    // default's action stays explicit where such a route can reach it, or the route would decide there.
+    const routes = rules.filter((r) => r.conditions.length === 0).flatMap((r) => abis.map((a) => multiplexedAs(a, r.syscall)).filter((m) => m?.via === mux).slice(0, 1)).map((m) => BigInt(m!.subcall));
+    const ws = widths(mux, 0);
+    const exact = ws.length === 1 && (BigInt(SUBCALL_ARG_MASK[mux]) & ((1n << BigInt(ws[0]!)) - 1n)) === (1n << BigInt(ws[0]!)) - 1n;
+    const reached = (t: Term): boolean =>
+      routes.length > 0 && (!exact || routes.some((k) => t.conditions.filter((c) => c.arg === 0).every((c) => conditionHolds(c, k, ws[0]! as ArgWidth))));
+    add(mux, mergeName(kind, mux, terms, defaults, def, abis, widths, reached));
   }
   const listener = inputs.map((i) => i.policy.listener).find((l) => l !== undefined);
   return {
