@@ -3,7 +3,8 @@
  * and linear output) on Docker's, Podman's and nspawn's defaults and on sparse
  * and realistic allow lists, all for x86_64 + x86 + x32; the nspawn default
  * against the real systemd-nspawn 252 filter stack; the launcher against bwrap
- * and systemd-nspawn, and ns per syscall; recording overhead; prove; argument
+ * and systemd-nspawn, and ns per syscall; recording overhead; prove; check
+ * and merge (policy algebra); argument
  * widths. Writes all of bench/RESULTS.md and prints a summary.
  *
  *   npm run bench   (= npx tsx bench/run.ts; as root; needs gcc, libseccomp-dev,
@@ -26,6 +27,7 @@ import { argFreeAllowCache, attachTimes, buildHelpers, libseccompCompile, libsec
 import { realNspawnStack, type RealNspawn } from "./nspawn.js";
 import { ABIS, REPO_ROOT, densePolicies, nspawnBenchPolicy, profilePolicy, syntheticPolicies, toCSpec, toLsSpec, toPolicyInput, type BenchPolicy } from "./policies.js";
 import { measureProve } from "./prove.js";
+import { measureRelations } from "./relations.js";
 import { routesSection, type RoutesInput } from "./routes.js";
 import { scalingSection } from "./scaling.js";
 import { measureSandbox, sandboxSection, type SandboxBench } from "./sandbox.js";
@@ -203,6 +205,7 @@ interface Extras {
   cost?: { configs: CostConfig[]; cells: CostCell[][] } | string;
   record?: RecordBench | string;
   prove: string[];
+  relations: string[];
   argwidths: string[];
   routes: RoutesInput[];
 }
@@ -268,13 +271,15 @@ async function runExtras(tmp: string, c: Compiled): Promise<Extras> {
   }
   log("timing prove");
   const prove = measureProve().lines;
+  log("timing check and merge");
+  const relations = measureRelations().lines;
   const argwidths = measureArgWidths().lines;
   const routes: RoutesInput[] = ["nspawn-default", "docker-default", "podman-default"].flatMap((name) => {
     const r = c.rows.find((x) => x.policy.name === name);
     if (r === undefined) return [];
     return [{ name, policy: r.policy.build !== undefined ? r.policy.build() : definePolicy(toPolicyInput(r.policy)) }];
   });
-  return { nspawn, launch, sandbox, cost, record, prove, argwidths, routes };
+  return { nspawn, launch, sandbox, cost, record, prove, relations, argwidths, routes };
 }
 
 // ---- report ------------------------------------------------------------------
@@ -490,6 +495,7 @@ function report(rows: readonly Row[], libseccomp: string, x: Extras): string {
     ...(x.sandbox === undefined ? [] : typeof x.sandbox === "string" ? ["## Sandbox launch (issue #14)", "", x.sandbox, ""] : sandboxSection(x.sandbox)),
     ...recordSection(x.record),
     ...x.prove,
+    ...x.relations,
     ...x.argwidths,
     "## Method and noise",
     "",

@@ -24,6 +24,7 @@ const cases = (data: string): readonly (readonly string[])[] => [
   ["explain", "socket", "--arch", "x86", "--args", "16,3,9", "--json"],
   ["explain", "--profile", join(data, "profiles", "docker-default.json"), "clone3"],
   ["diff", "--a-system-call-filter=~mkdir", "--b-capability=CAP_SYS_TIME"],
+  ["check", "nspawn"],
   ["compile", "--policy", "/nonexistent.json"],
   ["run", "--dry-run", "--", "/bin/true"],
 ];

@@ -634,7 +634,7 @@ function wordRepresentatives(p: WordPoints, extra: readonly number[], maxCells: 
 
 // ---- the search ----------------------------------------------------------------------------------
 
-type Box = readonly (readonly number[])[];
+export type Box = readonly (readonly number[])[];
 
 interface Frame {
   prog: number;
@@ -712,37 +712,21 @@ export function prove(programs: readonly (readonly Insn[])[], policy: Policy | P
   });
   const ref: ProveReference = "rules" in policy ? policyReference(policy) : policy;
   const samples = opts.samples ?? 2000;
-  const maxCells = opts.maxCellsPerWord ?? 4096;
   const notes: string[] = [];
   const note = (n: string): void => {
     if (!notes.includes(n)) notes.push(n);
   };
 
   // Partition points: the programs' tests, then the policy's.
-  const points = newPoints();
-  for (const p of programs) collectTests(p, points);
   const endians = new Set(ref.abis.map((a) => getAbi(a).endian));
-  for (const abi of ref.abis) {
-    for (const e of syscallTable(abi)) addTest(points, { w: WORD_NR, holds: () => true, thresholds: [e.nr, e.nr + 1], cubes: [] });
-    const names = new Set(syscallTable(abi).map((e) => e.name));
-    for (const name of names) {
-      for (const c of ref.conditions(abi, name)) for (const endian of endians) conditionPoints(points, c, endian);
+  const box0 = partitionBox(programs, ref.abis, opts, note, (points) => {
+    for (const abi of ref.abis) {
+      const names = new Set(syscallTable(abi).map((e) => e.name));
+      for (const name of names) {
+        for (const c of ref.conditions(abi, name)) for (const endian of endians) conditionPoints(points, c, endian);
+      }
     }
-  }
-  for (const t of [0x40000000, FULL]) points[WORD_NR]!.thresholds.add(t);
-  for (const a of ABIS.values()) addTest(points, { w: WORD_ARCH, holds: () => true, thresholds: [a.auditArch, a.auditArch + 1], cubes: [] });
-
-  const box0: number[][] = [];
-  const cutRng = rng(opts.seed ?? 1);
-  for (let w = 0; w < NWORDS; w++) {
-    const extra = w === WORD_NR ? [0x3fffffff, 0x7fffffff, 0x80000000, 0xfffffffe, FULL] : [FULL];
-    const { reps, cut } = wordRepresentatives(points[w]!, extra, maxCells);
-    if (cut) {
-      for (let i = 0; i < 64; i++) reps.push(Math.floor(cutRng() * 4294967296));
-      note(`word ${w} of seccomp_data has more than ${maxCells} cells (many masked tests): its partition was cut off, and 64 random values were added (sampling)`);
-    }
-    box0.push([...new Set(reps)]);
-  }
+  });
 
   // ---- deciding a box ----
   let paths = 0;
@@ -877,149 +861,9 @@ export function prove(programs: readonly (readonly Insn[])[], policy: Policy | P
     }
   };
 
-  // ---- symbolic execution ----
-  const stack: Frame[] = [{ prog: 0, pc: 0, a: cst(0), x: cst(0), mem: Array.from({ length: 16 }, () => cst(0)), box: box0, rets: [] }];
-  const split = (f: Frame, w: number, keep: readonly number[]): Box => {
-    const b = [...f.box];
-    b[w] = keep;
-    return b;
-  };
   let result: Counterexample | undefined;
   try {
-    while (stack.length > 0) {
-      const f = stack.pop()!;
-      let sampledPath = false;
-      for (;;) {
-        const insns = programs[f.prog]!;
-        const ins = insns[f.pc]!;
-        const kind = classify(ins);
-        let retVal: number | undefined;
-        switch (kind.kind) {
-          case "loadAbs":
-            f.a = wordSym(kind.k >>> 2);
-            f.pc++;
-            break;
-          case "loadConst":
-            f.a = cst(kind.k);
-            f.pc++;
-            break;
-          case "loadLen":
-            f.a = cst(64);
-            f.pc++;
-            break;
-          case "loadMem":
-            f.a = f.mem[kind.k & 15]!;
-            f.pc++;
-            break;
-          case "loadXConst":
-            f.x = cst(kind.k);
-            f.pc++;
-            break;
-          case "loadXLen":
-            f.x = cst(64);
-            f.pc++;
-            break;
-          case "loadXMem":
-            f.x = f.mem[kind.k & 15]!;
-            f.pc++;
-            break;
-          case "store":
-            f.mem = [...f.mem];
-            f.mem[kind.k & 15] = f.a;
-            f.pc++;
-            break;
-          case "storeX":
-            f.mem = [...f.mem];
-            f.mem[kind.k & 15] = f.x;
-            f.pc++;
-            break;
-          case "aluK":
-            f.a = aluSym(f.a, kind.op, cst(kind.k), f.pc);
-            f.pc++;
-            break;
-          case "aluX":
-            if (kind.op === "div" && f.x.t === "c" && f.x.v === 0) {
-              retVal = 0; // division by zero ends the program with 0
-              break;
-            }
-            f.a = aluSym(f.a, kind.op, f.x, f.pc);
-            f.pc++;
-            break;
-          case "neg":
-            f.a = f.a.t === "c" ? cst(-f.a.v) : f.a.t === "x" ? f.a : { t: "x", why: `instruction ${f.pc}: neg on a word` };
-            f.pc++;
-            break;
-          case "tax":
-            f.x = f.a;
-            f.pc++;
-            break;
-          case "txa":
-            f.a = f.x;
-            f.pc++;
-            break;
-          case "jump":
-            f.pc += 1 + kind.k;
-            break;
-          case "jumpIf":
-          case "jumpIfX": {
-            let r: TestResult;
-            if (kind.kind === "jumpIf") r = jumpTest(f.a, kind.op, kind.k);
-            else if (f.x.t === "c") r = jumpTest(f.a, kind.op, f.x.v);
-            else if (f.a.t === "c" && f.x.t === "w" && kind.op !== "jset") {
-              r = { t: "unsupported", why: `instruction ${f.pc}: a constant compared with X holding a word` };
-            } else r = { t: "unsupported", why: `program ${f.prog + 1} instruction ${f.pc}: ${kind.op} x compares two computed values` };
-            if (r.t === "const") {
-              f.pc += 1 + (r.v ? kind.jt : kind.jf);
-              break;
-            }
-            if (r.t === "unsupported") {
-              sampleBox(f.box, r.why);
-              sampledPath = true;
-              break;
-            }
-            const { w, holds } = r.test;
-            const yes: number[] = [];
-            const no: number[] = [];
-            for (const v of f.box[w]!) (holds(v) ? yes : no).push(v);
-            if (yes.length === 0) f.pc += 1 + kind.jf;
-            else if (no.length === 0) f.pc += 1 + kind.jt;
-            else {
-              stack.push({ ...f, mem: f.mem, rets: [...f.rets], box: split(f, w, no), pc: f.pc + 1 + kind.jf });
-              f.box = split(f, w, yes);
-              f.pc += 1 + kind.jt;
-            }
-            break;
-          }
-          case "ret":
-            retVal = kind.k >>> 0;
-            break;
-          case "retA":
-            if (f.a.t === "c") retVal = f.a.v;
-            else {
-              sampleBox(f.box, `program ${f.prog + 1} instruction ${f.pc}: ret a returns a value computed from seccomp_data`);
-              sampledPath = true;
-            }
-            break;
-          default:
-            throw new SyscageError("BPF_INVALID", `program ${f.prog + 1} instruction ${f.pc}: opcode 0x${ins.code.toString(16)} is not allowed in seccomp filters`);
-        }
-        if (sampledPath) break;
-        if (retVal !== undefined) {
-          f.rets.push(retVal >>> 0);
-          if (f.prog + 1 < programs.length) {
-            f.prog++;
-            f.pc = 0;
-            f.a = cst(0);
-            f.x = cst(0);
-            f.mem = Array.from({ length: 16 }, () => cst(0));
-            continue;
-          }
-          paths++;
-          decideBox(f.box, stackRet(f.rets));
-          break;
-        }
-      }
-    }
+    paths = symbolicWalk(programs, box0, (box, rets) => decideBox(box, stackRet(rets)), sampleBox);
   } catch (e) {
     if (!(e instanceof Found)) throw e;
     result = e.cex;
@@ -1045,3 +889,226 @@ export function prove(programs: readonly (readonly Insn[])[], policy: Policy | P
 }
 
 const ABIS_BY_ARCH = new Map<number, string>([...ABIS.values()].reverse().map((a) => [a.auditArch, a.auditArchName]));
+
+/**
+ * Run `programs` (a stack, oldest first) symbolically from `box0`: every
+ * path through every program, each program running on the box its
+ * predecessors' paths left. `leaf` gets each final box with the value every
+ * program returned on it (constant over the box); `unsupported` gets a box
+ * on which some program computes on seccomp_data words (the caller samples
+ * it). Returns the number of leaves. Exceptions thrown by the callbacks
+ * propagate (that is how a search stops early).
+ */
+export function symbolicWalk(
+  programs: readonly (readonly Insn[])[],
+  box0: Box,
+  leaf: (box: Box, rets: readonly number[]) => void,
+  unsupported: (box: Box, why: string) => void,
+): number {
+  let paths = 0;
+  const sampleBox = unsupported;
+  const stack: Frame[] = [{ prog: 0, pc: 0, a: cst(0), x: cst(0), mem: Array.from({ length: 16 }, () => cst(0)), box: box0, rets: [] }];
+  const split = (f: Frame, w: number, keep: readonly number[]): Box => {
+    const b = [...f.box];
+    b[w] = keep;
+    return b;
+  };
+  while (stack.length > 0) {
+    const f = stack.pop()!;
+    let sampledPath = false;
+    for (;;) {
+      const insns = programs[f.prog]!;
+      const ins = insns[f.pc]!;
+      const kind = classify(ins);
+      let retVal: number | undefined;
+      switch (kind.kind) {
+        case "loadAbs":
+          f.a = wordSym(kind.k >>> 2);
+          f.pc++;
+          break;
+        case "loadConst":
+          f.a = cst(kind.k);
+          f.pc++;
+          break;
+        case "loadLen":
+          f.a = cst(64);
+          f.pc++;
+          break;
+        case "loadMem":
+          f.a = f.mem[kind.k & 15]!;
+          f.pc++;
+          break;
+        case "loadXConst":
+          f.x = cst(kind.k);
+          f.pc++;
+          break;
+        case "loadXLen":
+          f.x = cst(64);
+          f.pc++;
+          break;
+        case "loadXMem":
+          f.x = f.mem[kind.k & 15]!;
+          f.pc++;
+          break;
+        case "store":
+          f.mem = [...f.mem];
+          f.mem[kind.k & 15] = f.a;
+          f.pc++;
+          break;
+        case "storeX":
+          f.mem = [...f.mem];
+          f.mem[kind.k & 15] = f.x;
+          f.pc++;
+          break;
+        case "aluK":
+          f.a = aluSym(f.a, kind.op, cst(kind.k), f.pc);
+          f.pc++;
+          break;
+        case "aluX":
+          if (kind.op === "div" && f.x.t === "c" && f.x.v === 0) {
+            retVal = 0; // division by zero ends the program with 0
+            break;
+          }
+          f.a = aluSym(f.a, kind.op, f.x, f.pc);
+          f.pc++;
+          break;
+        case "neg":
+          f.a = f.a.t === "c" ? cst(-f.a.v) : f.a.t === "x" ? f.a : { t: "x", why: `instruction ${f.pc}: neg on a word` };
+          f.pc++;
+          break;
+        case "tax":
+          f.x = f.a;
+          f.pc++;
+          break;
+        case "txa":
+          f.a = f.x;
+          f.pc++;
+          break;
+        case "jump":
+          f.pc += 1 + kind.k;
+          break;
+        case "jumpIf":
+        case "jumpIfX": {
+          let r: TestResult;
+          if (kind.kind === "jumpIf") r = jumpTest(f.a, kind.op, kind.k);
+          else if (f.x.t === "c") r = jumpTest(f.a, kind.op, f.x.v);
+          else if (f.a.t === "c" && f.x.t === "w" && kind.op !== "jset") {
+            r = { t: "unsupported", why: `instruction ${f.pc}: a constant compared with X holding a word` };
+          } else r = { t: "unsupported", why: `program ${f.prog + 1} instruction ${f.pc}: ${kind.op} x compares two computed values` };
+          if (r.t === "const") {
+            f.pc += 1 + (r.v ? kind.jt : kind.jf);
+            break;
+          }
+          if (r.t === "unsupported") {
+            sampleBox(f.box, r.why);
+            sampledPath = true;
+            break;
+          }
+          const { w, holds } = r.test;
+          const yes: number[] = [];
+          const no: number[] = [];
+          for (const v of f.box[w]!) (holds(v) ? yes : no).push(v);
+          if (yes.length === 0) f.pc += 1 + kind.jf;
+          else if (no.length === 0) f.pc += 1 + kind.jt;
+          else {
+            stack.push({ ...f, mem: f.mem, rets: [...f.rets], box: split(f, w, no), pc: f.pc + 1 + kind.jf });
+            f.box = split(f, w, yes);
+            f.pc += 1 + kind.jt;
+          }
+          break;
+        }
+        case "ret":
+          retVal = kind.k >>> 0;
+          break;
+        case "retA":
+          if (f.a.t === "c") retVal = f.a.v;
+          else {
+            sampleBox(f.box, `program ${f.prog + 1} instruction ${f.pc}: ret a returns a value computed from seccomp_data`);
+            sampledPath = true;
+          }
+          break;
+        default:
+          throw new SyscageError("BPF_INVALID", `program ${f.prog + 1} instruction ${f.pc}: opcode 0x${ins.code.toString(16)} is not allowed in seccomp filters`);
+      }
+      if (sampledPath) break;
+      if (retVal !== undefined) {
+        f.rets.push(retVal >>> 0);
+        if (f.prog + 1 < programs.length) {
+          f.prog++;
+          f.pc = 0;
+          f.a = cst(0);
+          f.x = cst(0);
+          f.mem = Array.from({ length: 16 }, () => cst(0));
+          continue;
+        }
+        paths++;
+        leaf(f.box, f.rets);
+        break;
+      }
+    }
+  }
+  return paths;
+}
+
+/** Per-word partition points, for {@link partitionBox}'s `more`. */
+export type PartitionPoints = WordPoints[];
+
+/**
+ * The initial box of a search over `programs`: one representative of every
+ * cell of every word that the programs' tests (and `more`) delimit, with every
+ * number of each ABI's table its own class of `nr`, every AUDIT_ARCH value its
+ * own class of `arch`. A word with more than `opts.maxCellsPerWord` cells is
+ * cut off and gets 64 random values (reported through `note`).
+ */
+export function partitionBox(
+  programs: readonly (readonly Insn[])[],
+  abis: readonly AbiName[],
+  opts: ProveOptions,
+  note: (n: string) => void,
+  more?: (points: PartitionPoints) => void,
+): number[][] {
+  const maxCells = opts.maxCellsPerWord ?? 4096;
+  const points = newPoints();
+  for (const p of programs) collectTests(p, points);
+  for (const abi of abis) {
+    for (const e of syscallTable(abi)) addTest(points, { w: WORD_NR, holds: () => true, thresholds: [e.nr, e.nr + 1], cubes: [] });
+  }
+  more?.(points);
+  for (const t of [0x40000000, FULL]) points[WORD_NR]!.thresholds.add(t);
+  for (const a of ABIS.values()) addTest(points, { w: WORD_ARCH, holds: () => true, thresholds: [a.auditArch, a.auditArch + 1], cubes: [] });
+  const box0: number[][] = [];
+  const cutRng = rng(opts.seed ?? 1);
+  for (let w = 0; w < NWORDS; w++) {
+    const extra = w === WORD_NR ? [0x3fffffff, 0x7fffffff, 0x80000000, 0xfffffffe, FULL] : [FULL];
+    const { reps, cut } = wordRepresentatives(points[w]!, extra, maxCells);
+    if (cut) {
+      for (let i = 0; i < 64; i++) reps.push(Math.floor(cutRng() * 4294967296));
+      note(`word ${w} of seccomp_data has more than ${maxCells} cells (many masked tests): its partition was cut off, and 64 random values were added (sampling)`);
+    }
+    box0.push([...new Set(reps)]);
+  }
+  return box0;
+}
+
+/** The concrete `seccomp_data` of one point of a box (word values), in the byte order of its arch. */
+export function pointData(words: readonly number[]): SeccompData {
+  return dataOf(words, endianOf(words[WORD_ARCH]!));
+}
+
+/** The byte order of an AUDIT_ARCH value (little for one no ABI uses). */
+export function archEndian(arch: number): "little" | "big" {
+  return endianOf(arch);
+}
+
+/** AUDIT_ARCH name of an arch value, or hex for one no ABI uses. */
+export function archName(arch: number): string {
+  return ABIS_BY_ARCH.get(arch >>> 0) ?? `0x${(arch >>> 0).toString(16)}`;
+}
+
+/** The value a stack returns, given each filter's value (oldest first), and which filter decided (-1: all allowed). */
+export function stackValue(rets: readonly number[]): { ret: number; decidedBy: number } {
+  return stackRet(rets);
+}
+
+/** Word indexes of seccomp_data: nr 0, arch 1, then ip and the arguments. */
+export const SECCOMP_WORDS = { nr: WORD_NR, arch: WORD_ARCH, count: NWORDS } as const;

@@ -45,6 +45,8 @@ const COMMANDS: readonly { names: readonly string[]; load: () => Promise<Module>
   { names: ["convert"], load: () => import("./commands/convert.js") },
   { names: ["explain"], load: () => import("./commands/explain.js") },
   { names: ["diff"], load: () => import("./commands/diff.js") },
+  { names: ["check"], load: () => import("./commands/check.js") },
+  { names: ["merge"], load: () => import("./commands/merge.js") },
   { names: ["report"], load: () => import("./commands/report.js") },
   { names: ["doctor"], load: () => import("./commands/doctor.js") },
 ];

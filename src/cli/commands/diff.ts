@@ -12,140 +12,13 @@
  * file side shape it as they shape `--policy`, `--profile`, `--settings` or
  * `--unit`. A side given by neither is nspawn's default.
  */
-import { readInputText } from "../../read-file.js";
 import { extname } from "node:path";
 import { Command, CommanderError } from "commander";
-import { getAbi, localAbis } from "../../abi/arch.js";
-import { diffPolicies, type DiffSide, type PolicyDiff } from "../../analyze/diff.js";
-import { readProgramFileAnyOrder } from "../../bpf/codec.js";
-import { assertValid } from "../../bpf/verify.js";
+import { diffPolicies, type PolicyDiff } from "../../analyze/diff.js";
 import { SyscageError } from "../../errors.js";
 import { formatArg } from "../../analyze/explain.js";
 import { formatTable, printJson } from "../output.js";
-import { POLICY_OPTIONS, type PolicyOptionName } from "../policy-option-table.js";
-import { loadPolicy, parsePolicyArch, type PolicyOptionValues } from "../policy-options.js";
-
-/** Help for each policy option as `--a-NAME` / `--b-NAME` (every option of POLICY_OPTIONS has one). */
-const SIDE_HELP: Readonly<Record<PolicyOptionName, string>> = {
-  policy: "syscage policy file (JSON)",
-  profile: "container seccomp profile (OCI/Docker/Podman)",
-  "system-call-filter": "nspawn --system-call-filter (repeatable)",
-  capability: "nspawn / profile: capabilities to add (repeatable)",
-  "drop-capability": "nspawn / profile: capabilities to drop (repeatable)",
-  "private-network": "nspawn --private-network",
-  settings: "nspawn .nspawn settings file",
-  property: "unit property KEY=VALUE, as -p (repeatable)",
-  unit: "unit file",
-  arch: "ABIs of this side (overrides --arch)",
-  kernel: "profile: host kernel for minKernel",
-  "host-arch": "profile: host architecture",
-  "argument-width": "kernel or u64: how conditions read an argument (overrides the policy's)",
-  routes: "closed or open: io_uring, clone3 and openat2 closed where the rules need it, or as written (overrides the policy's)",
-  "deny-network": "no network by any route (AF_UNIX and existing sockets excepted)",
-};
-
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
-
-function camel(s: string): string {
-  return s.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
-}
-
-type DiffOpts = Record<string, unknown> & { arch?: string; json?: boolean };
-
-/** The `--a-…` (or `--b-…`) options given, as policy option values. */
-function sideOptions(opts: DiffOpts, side: "a" | "b"): { values: PolicyOptionValues; given: string[] } {
-  const values: Record<string, unknown> = {};
-  const given: string[] = [];
-  for (const { name, attr } of POLICY_OPTIONS) {
-    const v = opts[camel(`${side}-${name}`)];
-    if (v === undefined) continue;
-    values[attr] = v;
-    given.push(`--${side}-${name}`);
-  }
-  return { values: values as PolicyOptionValues, given };
-}
-
-/** What a file on the command line is. */
-type FileKind = "policy" | "profile" | "program" | "settings" | "unit";
-
-function fileKind(path: string): FileKind {
-  const ext = extname(path).toLowerCase();
-  if (ext === ".bpf") return "program";
-  if (ext === ".nspawn") return "settings";
-  if ([".service", ".socket", ".mount", ".swap", ".scope", ".slice", ".timer", ".unit", ".conf"].includes(ext)) return "unit";
-  const text = readInputText(path, "profile");
-  if (ext === ".json" || /^\s*[{[]/.test(text)) {
-    let root: unknown;
-    try {
-      root = JSON.parse(text);
-    } catch {
-      // JSON with comments or broken JSON: let the policy reader report it, unless it looks like a profile.
-      return /"defaultAction"|"ociVersion"/.test(text) ? "profile" : "policy";
-    }
-    const o = root !== null && typeof root === "object" && !Array.isArray(root) ? (root as Record<string, unknown>) : {};
-    return "defaultAction" in o || "ociVersion" in o || "linux" in o ? "profile" : "policy";
-  }
-  if (/^\s*\[(Service|Unit|Install)\]/m.test(text)) return "unit";
-  if (/^\s*\[(Exec|Network|Files)\]/m.test(text)) return "settings";
-  throw new SyscageError(
-    "BAD_USAGE",
-    `${path}: cannot tell what this file is; name it .json (policy or profile), .bpf (raw program), .nspawn (settings) or .service (unit), or write "nspawn" for nspawn's default`,
-  );
-}
-
-interface LoadedSide {
-  readonly side: DiffSide;
-  readonly kind: FileKind | "nspawn" | "options";
-  readonly warnings: readonly string[];
-}
-
-function loadSide(name: "A" | "B", file: string | undefined, values: PolicyOptionValues, given: readonly string[], otherAbis: () => readonly string[]): LoadedSide {
-  try {
-    return loadSideUnchecked(name, file, values, given, otherAbis);
-  } catch (err) {
-    if (err instanceof SyscageError && !err.message.startsWith("side ")) throw new SyscageError(err.code, `side ${name}: ${err.message}`, err.suggestions);
-    throw err;
-  }
-}
-
-function loadSideUnchecked(name: "A" | "B", file: string | undefined, values: PolicyOptionValues, given: readonly string[], otherAbis: () => readonly string[]): LoadedSide {
-  if (file === undefined || file === "nspawn") {
-    const l = loadPolicy(values);
-    const label = file === "nspawn" && given.length > 0 ? `nspawn (${given.join(" ")})` : given.length > 0 ? `${l.source} (${given.join(" ")})` : l.source;
-    return { side: { kind: "policy", policy: l.policy, label }, kind: file === undefined && given.length > 0 ? "options" : "nspawn", warnings: l.warnings };
-  }
-  const kind = fileKind(file);
-  const clash = (allowed: readonly string[]): void => {
-    const bad = given.filter((g) => !allowed.some((a) => g.endsWith(`-${a}`)));
-    if (bad.length > 0) {
-      throw new SyscageError("BAD_USAGE", `side ${name} is ${kind === "program" ? "a raw program" : `a ${kind} file`} (${file}); ${bad.join(", ")} cannot apply to it${allowed.length > 0 ? ` (only ${allowed.map((a) => `--${name.toLowerCase()}-${a}`).join(", ")})` : ""}`);
-    }
-  };
-  switch (kind) {
-    case "program": {
-      clash(["arch"]);
-      const abis = values.arch !== undefined ? parsePolicyArch(values.arch) : otherAbis().length > 0 ? parsePolicyArch(otherAbis().join(",")) : [...localAbis()];
-      // In the byte order `syscage compile` writes for these ABIs: the first one's.
-      const insns = readProgramFileAnyOrder(file, getAbi(abis[0]!).endian);
-      assertValid(insns, file);
-      return { side: { kind: "program", insns, abis, label: `${file} (raw program)` }, kind, warnings: [] };
-    }
-    case "policy":
-      clash(["arch", "argument-width", "routes"]);
-      break;
-    case "profile":
-      clash(["arch", "argument-width", "routes", "capability", "drop-capability", "kernel", "host-arch"]);
-      break;
-    case "settings":
-      clash(["arch", "argument-width", "routes", "system-call-filter", "capability", "drop-capability", "private-network"]);
-      break;
-    case "unit":
-      clash(["arch", "argument-width", "routes", "property"]);
-      break;
-  }
-  const l = loadPolicy({ ...values, [kind === "settings" ? "settings" : kind]: file });
-  return { side: { kind: "policy", policy: l.policy, label: given.length > 0 ? `${file} (${given.join(" ")})` : file }, kind, warnings: l.warnings };
-}
+import { addSideOptions, loadSide, sideOptions, trouble, type LoadedSide, type SideOpts } from "../sources.js";
 
 /** Which positional goes to which side (see the module doc and the help). */
 function assignSides(files: readonly string[], aGiven: boolean, bGiven: boolean): [string | undefined, string | undefined] {
@@ -193,23 +66,7 @@ export function formatDiff(d: PolicyDiff, a: string, b: string): string {
   return out.join("\n") + "\n";
 }
 
-function fsMessage(e: NodeJS.ErrnoException): string | undefined {
-  if (typeof e.code !== "string" || typeof e.path !== "string") return undefined;
-  const why = e.code === "ENOENT" ? "no such file; check the path" : e.code === "EACCES" || e.code === "EPERM" ? "permission denied" : e.code === "EISDIR" ? "is a directory; give a file" : `cannot read (${e.code})`;
-  return `${e.path}: ${why}`;
-}
-
-/** Print an error as every syscage command does, but end with exit status 2 (diff's "trouble"). */
-function trouble(err: unknown): never {
-  if (err instanceof CommanderError) throw err.exitCode === 0 ? err : new CommanderError(2, err.code, err.message);
-  const e = err as NodeJS.ErrnoException;
-  const message =
-    err instanceof SyscageError ? err.message : e !== null && typeof e === "object" ? (fsMessage(e) ?? `internal error: ${String(e.message)} (please report this)`) : String(err);
-  process.stderr.write(`syscage: ${message}\n`);
-  throw new CommanderError(2, "syscage.diffTrouble", message);
-}
-
-function runDiff(files: string[], opts: DiffOpts): void {
+function runDiff(files: string[], opts: SideOpts): void {
   try {
     const a = sideOptions(opts, "a");
     const b = sideOptions(opts, "b");
@@ -236,7 +93,7 @@ function runDiff(files: string[], opts: DiffOpts): void {
     else process.stdout.write(formatDiff(d, sa.side.label, sb.side.label));
     process.exitCode = d.equal ? 0 : 1;
   } catch (err) {
-    trouble(err);
+    trouble(err, "syscage.diffTrouble");
   }
 }
 
@@ -252,14 +109,7 @@ export function register(program: Command): void {
     .exitOverride((err) => {
       throw err.exitCode === 0 ? err : new CommanderError(2, err.code, err.message);
     });
-  for (const side of ["a", "b"] as const) {
-    for (const { name, kind } of POLICY_OPTIONS) {
-      const text = `--${side}-${name}${kind === "flag" ? "" : ` <${kind === "list" ? "list" : "value"}>`}`;
-      const h = `side ${side.toUpperCase()}: ${SIDE_HELP[name]}`;
-      if (kind === "list") cmd.option(text, h, collect);
-      else cmd.option(text, h);
-    }
-  }
+  addSideOptions(cmd, ["a", "b"]);
   cmd
     .addHelpText(
       "after",
@@ -293,5 +143,5 @@ Examples:
   syscage diff policy.json filter.bpf                    (a policy vs. its compiled program)
   syscage diff app.service --b-property='SystemCallFilter=@system-service'`,
     )
-    .action((a: string | undefined, b: string | undefined, opts: DiffOpts) => runDiff([a, b].filter((x): x is string => x !== undefined), opts));
+    .action((a: string | undefined, b: string | undefined, opts: SideOpts) => runDiff([a, b].filter((x): x is string => x !== undefined), opts));
 }

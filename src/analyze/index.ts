@@ -1,0 +1,27 @@
+/**
+ * syscage/analyze: what a policy or a program decides and how two relate —
+ * explain, diff, prove (a program ≡ a policy), the policy algebra (within,
+ * intersect, union) and statistics.
+ */
+export { explain, formatArg, type Explanation, type ExplainQuery, type ExplainContext, type AbiExplanation } from "./explain.js";
+export { diffPolicies, type DiffSide, type PolicyDiff, type AbiDiff, type SyscallDifference } from "./diff.js";
+export { prove, policyReference, type ProveOptions, type ProveResult, type ProveReference, type Counterexample } from "./prove.js";
+export {
+  within,
+  intersect,
+  union,
+  merge,
+  proveMerge,
+  atLeastAsStrict,
+  strictnessKey,
+  type MergeKind,
+  type MergeProof,
+  type MergeFailure,
+  type ProgramSource,
+  type RelationSource,
+  type RelationCall,
+  type SideValue,
+  type WithinDifference,
+  type WithinOptions,
+  type WithinResult,
+} from "./relations.js";
