@@ -383,6 +383,10 @@ describe("the launch description's sandbox part", () => {
     const c = (name: string): number => Number(new RegExp(`#define ${name} (\\d+)u?`).exec(header)?.[1]);
     assert.equal(c("SB_LL_ABIS"), LANDLOCK_ABI_KNOWN + 1);
     assert.deepEqual([c("SB_MAX_PATHS"), c("SB_MAX_PORTS"), c("SB_MAX_RLIMITS"), c("SB_MAX_FDS"), c("SB_MAX_ENV"), c("SB_MAX_TEXT"), c("LAUNCH_VERSION")], [LAUNCH_LIMITS.paths, LAUNCH_LIMITS.ports, LAUNCH_LIMITS.rlimits, LAUNCH_LIMITS.fds, LAUNCH_LIMITS.env, LAUNCH_LIMITS.text, 2]);
+    const helper = readFileSync(join(REPO, "native", "syscage-exec.c"), "utf8");
+    const h = (name: string): number => Number(new RegExp(`#define ${name} (\\d+)u?`).exec(helper)?.[1]);
+    assert.deepEqual([h("MAX_PROGRAMS"), h("MAX_ARG_ENTRIES")], [LAUNCH_LIMITS.programs, LAUNCH_LIMITS.argEntries]);
+    assert.match(helper, new RegExp(`count == 0 \\|\\| count > ${LAUNCH_LIMITS.instructions}\\)`), "the helper's instruction limit is the TypeScript side's");
     assert.equal(planSandbox({ allowTmp: true }).landlock?.tmpAccess, ACCESS_WRITE);
   });
 

@@ -155,31 +155,15 @@ export function planRecord(options: Pick<RecordOptions, "policy" | "abis" | "arg
   return { launch, judge, complain, argEntries };
 }
 
-const OPT_RECORD = 4;
 const RECORD_SIZE = 64;
 const REC_CALL = 1;
 const REC_END = 2;
 const REC_ERROR = 3;
 const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** The launch description with the record section (see native/syscage-exec.c). */
+/** The launch description with the record part (src/run/launch-format.ts). */
 export function encodeRecordLaunch(plan: RecordPlan, recordFd: number): Uint8Array {
-  const base = encodeLaunch(plan.launch);
-  const out = new Uint8Array(base.length + 8 + plan.argEntries.length * 12);
-  out.set(base, 0);
-  const view = new DataView(out.buffer);
-  view.setUint32(12, view.getUint32(12, LE) | OPT_RECORD, LE);
-  let o = base.length;
-  view.setUint32(o, recordFd, LE);
-  view.setUint32(o + 4, plan.argEntries.length, LE);
-  o += 8;
-  for (const e of plan.argEntries) {
-    view.setUint32(o, e.arch >>> 0, LE);
-    view.setUint32(o + 4, e.nr >>> 0, LE);
-    view.setUint32(o + 8, e.mask, LE);
-    o += 12;
-  }
-  return out;
+  return encodeLaunch(plan.launch, { recordFd, argEntries: plan.argEntries.map((e) => ({ arch: e.arch >>> 0, nr: e.nr >>> 0, mask: e.mask })) });
 }
 
 /** What the supervisor's record stream says. */

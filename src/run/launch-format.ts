@@ -34,7 +34,7 @@ export const OPT_LANDLOCK_NO_TCP = 16;
 export const KNOWN_OPTIONS = OPT_APPLY_CAPS | OPT_PRIVATE_NETWORK | OPT_RECORD | OPT_NEW_SESSION | OPT_LANDLOCK_NO_TCP;
 
 /** The helper's limits (native/syscage-exec.c). */
-export const LAUNCH_LIMITS = { programs: 64, instructions: 4096, paths: 4096, ports: 4096, rlimits: 16, fds: 1024, env: 4096, text: 4096 } as const;
+export const LAUNCH_LIMITS = { programs: 64, instructions: 4096, paths: 4096, ports: 4096, rlimits: 16, fds: 1024, env: 4096, text: 4096, argEntries: 4096 } as const;
 
 export interface LaunchHeader {
   readonly flags: number;
@@ -89,13 +89,19 @@ class Writer {
   }
 }
 
-/** The description of a launch: header, programs (raw bytes, host order), sandbox. */
-export function encodeLaunchDescription(h: LaunchHeader, programs: readonly Uint8Array[], s: SandboxPlan): Uint8Array {
+/** Record mode's part (option bit 2): where the supervisor writes, and which arguments it notes for each (arch, nr). */
+export interface RecordPart {
+  readonly recordFd: number;
+  readonly argEntries: readonly { readonly arch: number; readonly nr: number; readonly mask: number }[];
+}
+
+/** The description of a launch: header, programs (raw bytes, host order), sandbox, and for `record` the record part (which sets option bit 2). */
+export function encodeLaunchDescription(h: LaunchHeader, programs: readonly Uint8Array[], s: SandboxPlan, record?: RecordPart): Uint8Array {
   const w = new Writer();
   w.bytes(new Uint8Array([0x53, 0x43, 0x47, 0x58]));
   w.u32(LAUNCH_VERSION);
   w.u32(h.flags);
-  w.u32(h.options);
+  w.u32(record === undefined ? h.options : h.options | OPT_RECORD);
   w.u64(h.retained);
   w.u32(programs.length);
   for (const p of programs) {
@@ -143,6 +149,16 @@ export function encodeLaunchDescription(h: LaunchHeader, programs: readonly Uint
   w.u32(s.setEnv.length);
   for (const kv of s.setEnv) w.text(kv);
   w.text(s.chdir ?? "");
+  if (record !== undefined) {
+    if (record.argEntries.length > LAUNCH_LIMITS.argEntries) throw new Error(`record: ${record.argEntries.length} argument entries (at most ${LAUNCH_LIMITS.argEntries})`);
+    w.u32(record.recordFd);
+    w.u32(record.argEntries.length);
+    for (const e of record.argEntries) {
+      w.u32(e.arch);
+      w.u32(e.nr);
+      w.u32(e.mask);
+    }
+  }
   return w.done();
 }
 

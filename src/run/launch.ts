@@ -15,7 +15,7 @@ import { FILTER_FLAGS, checkRoutes, type FilterFlag, type Policy, type RoutesMod
 import { nspawnCapabilities, nspawnPolicy } from "../policy/nspawn.js";
 import { withRoutes } from "../policy/routes.js";
 import { probeHost } from "../host/probe.js";
-import { OPT_APPLY_CAPS, OPT_LANDLOCK_NO_TCP, OPT_NEW_SESSION, OPT_PRIVATE_NETWORK, encodeLaunchDescription } from "./launch-format.js";
+import { OPT_APPLY_CAPS, OPT_LANDLOCK_NO_TCP, OPT_NEW_SESSION, OPT_PRIVATE_NETWORK, encodeLaunchDescription, type RecordPart } from "./launch-format.js";
 import { CONFINEMENT_KEYS, planSandbox, type ConfinementOptions, type SandboxPlan } from "./sandbox.js";
 import { guardTerminal } from "./terminal.js";
 
@@ -241,12 +241,12 @@ export function planLaunch(options: SandboxOptions = {}): LaunchPlan {
   };
 }
 
-/** The binary launch description read by native/syscage-exec.c (launch-format.ts has the layout). */
-export function encodeLaunch(plan: LaunchPlan): Uint8Array {
+/** The binary launch description read by native/syscage-exec.c (launch-format.ts has the layout); `record` adds record mode's part. */
+export function encodeLaunch(plan: LaunchPlan, record?: RecordPart): Uint8Array {
   let mask = 0n;
   for (const c of plan.capabilities ?? []) mask |= 1n << BigInt(c);
   const options = (plan.capabilities !== null ? OPT_APPLY_CAPS : 0) | (plan.privateNetwork ? OPT_PRIVATE_NETWORK : 0) | (plan.newSession ? OPT_NEW_SESSION : 0) | (plan.landlockNoTcp ? OPT_LANDLOCK_NO_TCP : 0);
-  return encodeLaunchDescription({ flags: plan.flags, options, retained: mask }, plan.programs.map((p) => encodeProgram(p.insns)), plan.sandbox);
+  return encodeLaunchDescription({ flags: plan.flags, options, retained: mask }, plan.programs.map((p) => encodeProgram(p.insns)), plan.sandbox, record);
 }
 
 export { EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, EXIT_SETUP_FAILED, LaunchError, parseStatusReport } from "./launch-status.js";
