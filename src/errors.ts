@@ -3,18 +3,99 @@
  * machine-readable `code` and a message written for the user: what was wrong,
  * where, and how to fix it. The CLI prints `message` on one line, never a stack.
  */
+/**
+ * Every code a SyscageError carries, in one place: a program can rely on
+ * them. The run module's LaunchError adds LAUNCH_FAILED, COMMAND_NOT_FOUND
+ * and COMMAND_NOT_EXECUTABLE.
+ */
+export const ERROR_CODES = [
+  "BAD_ACTION",
+  "BAD_ARG_INDEX",
+  "BAD_BOOLEAN",
+  "BAD_CONDITION",
+  "BAD_ERRNO",
+  "BAD_FLAGS",
+  "BAD_INPUT",
+  "BAD_KERNEL",
+  "BAD_MERGE",
+  "BAD_OPERATOR",
+  "BAD_OPTIONS",
+  "BAD_POLICY",
+  "BAD_RULE",
+  "BAD_USAGE",
+  "BAD_VALUE",
+  "BPF_ASM",
+  "BPF_EMPTY",
+  "BPF_INVALID",
+  "BPF_RUNTIME",
+  "EXPORT_DIFFERS",
+  "EXPORT_UNSUPPORTED",
+  "GROUP_CYCLE",
+  "HELPER_MISSING",
+  "INI_SYNTAX",
+  "INPUT_FILE",
+  "MERGE_UNSUPPORTED",
+  "NO_ABIS",
+  "NO_PROGRAM",
+  "PROFILE_SCHEMA",
+  "RECORD_FAILED",
+  "SCHEMA_MISSING",
+  "STACK_TOO_LARGE",
+  "UNKNOWN_ARCH",
+  "UNKNOWN_CAPABILITY",
+  "UNKNOWN_FIELD",
+  "UNKNOWN_OPTION",
+  "UNKNOWN_SYSCALL",
+  "UNSUPPORTED_HOST",
+  "LAUNCH_FAILED",
+  "COMMAND_NOT_FOUND",
+  "COMMAND_NOT_EXECUTABLE",
+  "FOREIGN_ARCH",
+  "SYSCALL_ERRNO_INVALID",
+  "UNKNOWN_ERRNO",
+  "UNKNOWN_SYSCALL_NUMBER",
+  "BAD_SYSCALL_NUMBER",
+  "MERGE_UNPROVEN",
+  "BPF_TRUNCATED",
+  "PROGRAM_TOO_LARGE",
+  "UNKNOWN_GROUP",
+  "BAD_FILTER_LIST",
+  "SYSCALL_ERRNO_RANGE",
+  "UNKNOWN_PROPERTY",
+  "BAD_SYSCALL_FILTER",
+  "POLICY_DUPLICATE_FIELD",
+  "POLICY_SCHEMA",
+  "POLICY_SYNTAX",
+  "POLICY_UNKNOWN_FIELD",
+  "PROFILE_DUPLICATE_FIELD",
+  "PROFILE_SYNTAX",
+  "PROFILE_UNKNOWN_FIELD",
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
 export class SyscageError extends Error {
-  /** Stable identifier, e.g. "UNKNOWN_ARCH", "BPF_TRUNCATED". */
-  readonly code: string;
+  /** Stable identifier, e.g. "UNKNOWN_ARCH", "BPF_INVALID" (one of ERROR_CODES). */
+  readonly code: ErrorCode;
   /** Close matches for an unknown name, when there are any. */
   readonly suggestions: readonly string[];
 
-  constructor(code: string, message: string, suggestions: readonly string[] = []) {
+  constructor(code: ErrorCode, message: string, suggestions: readonly string[] = []) {
     super(message);
     this.name = "SyscageError";
     this.code = code;
     this.suggestions = suggestions;
   }
+}
+
+/**
+ * Rethrow `err` with context: a SyscageError gets `prefix` before its
+ * message and `suffix` after it (both as written: "FILE:3: "), keeping its
+ * code and suggestions; anything else is rethrown as it is. The one place
+ * error context is added.
+ */
+export function withContext(err: unknown, prefix: string, suffix = ""): never {
+  if (err instanceof SyscageError) throw new SyscageError(err.code, `${prefix}${err.message}${suffix}`, err.suggestions);
+  throw err;
 }
 
 /** Levenshtein distance, used to suggest close names for a typo. */

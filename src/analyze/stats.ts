@@ -6,7 +6,7 @@
 import { getAbi, type AbiName } from "../abi/arch.js";
 import type { ArgWidth } from "../abi/argtypes.js";
 import { syscallNumber, syscallTable } from "../abi/tables.js";
-import { formatAction } from "../bpf/actions.js";
+import { SECCOMP_RET_ALLOW, formatAction } from "../bpf/actions.js";
 import { isConstAllow } from "../bpf/cache.js";
 import type { Insn } from "../bpf/insn.js";
 import { interpret } from "../bpf/interpret.js";
@@ -181,7 +181,7 @@ function notCacheableWhy(insns: readonly Insn[], abi: AbiName, name: string, nr:
   const zero = [0n, 0n, 0n, 0n, 0n, 0n];
   if (policy === undefined) {
     const r = interpret(insns, { nr, arch: info.auditArch, instructionPointer: 0n, args: zero }, info.endian);
-    if (r.ret >>> 0 !== 0x7fff0000) return `decision is ${formatAction(r.ret)}, not ALLOW`;
+    if (r.ret >>> 0 !== SECCOMP_RET_ALLOW) return `decision is ${formatAction(r.ret)}, not ALLOW`;
     return "argument-dependent (the program reads more than nr and arch before allowing it)";
   }
   const onAbi = { ...policy, abis: [abi] };

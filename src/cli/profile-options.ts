@@ -15,7 +15,7 @@ import { readInputText } from "../read-file.js";
 import type { AbiName } from "../abi/arch.js";
 import { CAPABILITY_NAMES, capabilityName, parseCapability } from "../abi/capabilities.js";
 import { profileEntries, type ExplainContext } from "../analyze/explain.js";
-import { SyscageError } from "../errors.js";
+import { SyscageError , withContext } from "../errors.js";
 import { DOCKER_DEFAULT_CAPABILITIES, readProfileFile } from "../policy/oci.js";
 import type { LoadedPolicy, PolicyOptionValues } from "./policy-options.js";
 
@@ -37,8 +37,7 @@ function capList(values: readonly string[] | undefined, option: string): string[
         try {
           out.push(capabilityName(parseCapability(item))!);
         } catch (err) {
-          if (err instanceof SyscageError) throw new SyscageError(err.code, `${option}: ${err.message}`, err.suggestions);
-          throw err;
+          withContext(err, `${option}: `);
         }
       }
     }

@@ -13,7 +13,7 @@ import { getAbi, localAbis } from "../abi/arch.js";
 import type { DiffSide } from "../analyze/diff.js";
 import { readProgramFileAnyOrder } from "../bpf/codec.js";
 import { assertValid } from "../bpf/verify.js";
-import { SyscageError } from "../errors.js";
+import { SyscageError , withContext } from "../errors.js";
 import { POLICY_OPTIONS, type PolicyOptionName } from "./policy-option-table.js";
 import { loadPolicy, parsePolicyArch, type PolicyOptionValues } from "./policy-options.js";
 
@@ -96,8 +96,8 @@ export function loadSide(name: string, file: string | undefined, values: PolicyO
     return loadSideUnchecked(name, file, values, given, otherAbis);
   } catch (err) {
     const where = /^[A-Z]$/.test(name) ? `side ${name}` : name;
-    if (err instanceof SyscageError && !err.message.startsWith(where)) throw new SyscageError(err.code, `${where}: ${err.message}`, err.suggestions);
-    throw err;
+    if (err instanceof SyscageError && err.message.startsWith(where)) throw err;
+    withContext(err, `${where}: `);
   }
 }
 

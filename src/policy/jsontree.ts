@@ -7,7 +7,7 @@
 import type { Node, ParseError } from "jsonc-parser";
 import { jsoncParser } from "../deps.js";
 import type { ErrorObject } from "ajv";
-import { SyscageError, didYouMean, suggest } from "../errors.js";
+import { SyscageError, didYouMean, suggest, type ErrorCode , withContext } from "../errors.js";
 import { toU64 } from "./model.js";
 
 /** A JSON value as the schema validator sees it (numbers as JS numbers). */
@@ -71,8 +71,7 @@ export function where(doc: Doc, node: Node | undefined, path: readonly PathSegme
 
 /** Rethrow a SyscageError with a location prefix, keeping its code and suggestions. */
 export function relocate(err: unknown, prefix: string): never {
-  if (err instanceof SyscageError) throw new SyscageError(err.code, `${prefix}: ${err.message}`, err.suggestions);
-  throw err;
+  withContext(err, `${prefix}: `);
 }
 
 // ---- syntax --------------------------------------------------------------------
@@ -146,7 +145,7 @@ export function plainValue(node: Node): JsonValue {
 }
 
 /** Reject a field given twice in one object (JSON.parse would silently keep the last). */
-export function checkDuplicates(doc: Doc, node: Node, path: PathSegment[], code = "POLICY_DUPLICATE_FIELD"): void {
+export function checkDuplicates(doc: Doc, node: Node, path: PathSegment[], code: ErrorCode = "POLICY_DUPLICATE_FIELD"): void {
   if (node.type === "object") {
     const seen = new Set<string>();
     for (const p of node.children ?? []) {
@@ -258,8 +257,8 @@ export function pickError(root: Node, errors: readonly ErrorObject[]): ErrorObje
 
 /** Error codes for {@link schemaError}: a schema violation and an unknown field. */
 export interface SchemaErrorCodes {
-  readonly schema: string;
-  readonly unknownField: string;
+  readonly schema: ErrorCode;
+  readonly unknownField: ErrorCode;
 }
 
 const POLICY_CODES: SchemaErrorCodes = { schema: "POLICY_SCHEMA", unknownField: "POLICY_UNKNOWN_FIELD" };
@@ -364,7 +363,7 @@ function tooDeep(text: string, max: number): number {
   return -1;
 }
 
-export function parseJsonDocument(text: string, source: string, code: string, emptyHint: string): { doc: Doc; root: Node } {
+export function parseJsonDocument(text: string, source: string, code: ErrorCode, emptyHint: string): { doc: Doc; root: Node } {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const deep = tooDeep(body, MAX_JSON_DEPTH);
   if (deep >= 0) {

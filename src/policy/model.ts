@@ -492,15 +492,15 @@ export function definePolicy(input: PolicyInput): Policy {
 
 /** A {@link RoutesMode}, or an error naming the field. */
 export function checkRoutes(m: unknown, where = "routes"): RoutesMode {
-  if (typeof m !== "string") throw new SyscageError("BAD_OPTION", `${where}: expected one of ${ROUTES_MODES.join(", ")}, got ${typeName(m)}`);
+  if (typeof m !== "string") throw new SyscageError("BAD_OPTIONS", `${where}: expected one of ${ROUTES_MODES.join(", ")}, got ${typeName(m)}`);
   if ((ROUTES_MODES as readonly string[]).includes(m)) return m as RoutesMode;
   const s = suggest(m, ROUTES_MODES);
-  throw new SyscageError("BAD_OPTION", `${where}: "${m}" is not one of ${ROUTES_MODES.join(", ")}.${didYouMean(s)}`);
+  throw new SyscageError("BAD_OPTIONS", `${where}: "${m}" is not one of ${ROUTES_MODES.join(", ")}.${didYouMean(s)}`);
 }
 
 function checkArgumentWidth(m: string): ArgumentWidthMode {
   if ((ARGUMENT_WIDTH_MODES as readonly string[]).includes(m)) return m as ArgumentWidthMode;
-  throw new SyscageError("BAD_OPTION", `argumentWidth: "${m}" is not one of ${ARGUMENT_WIDTH_MODES.join(", ")}`);
+  throw new SyscageError("BAD_OPTIONS", `argumentWidth: "${m}" is not one of ${ARGUMENT_WIDTH_MODES.join(", ")}`);
 }
 
 /** ABIs where a rule's syscall exists (the rule is ignored on the others). */

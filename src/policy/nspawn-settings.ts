@@ -22,7 +22,7 @@
  */
 import { readInputText } from "../read-file.js";
 import { CAPABILITY_NAMES, parseCapability } from "../abi/capabilities.js";
-import { SyscageError } from "../errors.js";
+import { SyscageError , withContext } from "../errors.js";
 import { parseIni } from "./ini.js";
 import { parseSystemCallFilterOption, type NspawnOptions } from "./nspawn.js";
 
@@ -84,8 +84,7 @@ export function parseNspawnSettings(text: string, source: string): NspawnSetting
         try {
           parseCapability(word);
         } catch (e) {
-          if (e instanceof SyscageError) throw new SyscageError(e.code, `${where}: ${key}= ${e.message}`, e.suggestions);
-          throw e;
+          withContext(e, `${where}: ${key}= `);
         }
       }
       out.push(word);

@@ -26,7 +26,7 @@
 import { localAbis, type AbiName } from "../abi/arch.js";
 import { CAPABILITY_NAMES, CAP_LAST_CAP, capabilityName, parseCapability } from "../abi/capabilities.js";
 import { abisWithSyscall, knownSyscallNames } from "../abi/tables.js";
-import { SyscageError, didYouMean } from "../errors.js";
+import { SyscageError, didYouMean , withContext } from "../errors.js";
 import { NSPAWN_ALLOW_LIST, NSPAWN_DEFAULT_RETAINED_CAPABILITIES } from "./generated/systemd.js";
 import { expandItem, getGroup, parseGroup, systemdSyscallNames, walkItem } from "./groups.js";
 import { KILL_PROCESS, checkSyscallName, definePolicy, errno, type Policy, type RuleInput } from "./model.js";
@@ -59,8 +59,7 @@ function withWhere(where: string, f: () => number): number {
   try {
     return f();
   } catch (e) {
-    if (e instanceof SyscageError) throw new SyscageError(e.code, `${where}: ${e.message}`, e.suggestions);
-    throw e;
+    withContext(e, `${where}: `);
   }
 }
 

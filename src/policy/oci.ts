@@ -52,7 +52,7 @@ import { hostAbi, localAbis, parseAbi, type AbiName } from "../abi/arch.js";
 import { CAPABILITY_NAMES, capabilityName, parseCapability } from "../abi/capabilities.js";
 import { errnoNumber, ERRNO_MAX } from "../abi/errno.js";
 import { abisWithSyscall, knownSyscallNames } from "../abi/tables.js";
-import { SyscageError, didYouMean, suggest } from "../errors.js";
+import { SyscageError, didYouMean, suggest, type ErrorCode } from "../errors.js";
 import { actionRet } from "./evaluate.js";
 import {
   checkDuplicates,
@@ -242,7 +242,7 @@ interface Ctx {
   readonly kernel: [number, number];
 }
 
-function fail(ctx: Ctx, node: Node | undefined, path: readonly PathSegment[], code: string, message: string): never {
+function fail(ctx: Ctx, node: Node | undefined, path: readonly PathSegment[], code: ErrorCode, message: string): never {
   throw new SyscageError(code, `${where(ctx.doc, node, path)}: ${message}`);
 }
 

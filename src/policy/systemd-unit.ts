@@ -24,7 +24,7 @@
 import { localAbis, parseAbi, type AbiName } from "../abi/arch.js";
 import { ERRNO_MAX, errnoNumber, errnoSpellings } from "../abi/errno.js";
 import { abisWithSyscall, knownSyscallNames, syscallNumber } from "../abi/tables.js";
-import { SyscageError, didYouMean, editDistance, suggest } from "../errors.js";
+import { SyscageError, didYouMean, editDistance, suggest, type ErrorCode , withContext } from "../errors.js";
 import { getGroup, expandItem, parseGroup, systemdSyscallNames } from "./groups.js";
 import { parseIni } from "./ini.js";
 import {
@@ -133,10 +133,7 @@ export function parseSyscallAndErrno(word: string): SyscallAndErrno {
       try {
         action = { kind: "errno", errno: parseSystemdErrno(rest) };
       } catch (e) {
-        if (e instanceof SyscageError) {
-          throw new SyscageError(e.code, `"${word}": ${e.message}, or "kill"`, e.suggestions);
-        }
-        throw e;
+        withContext(e, `"${word}": `, `, or "kill"`);
       }
     }
   }
@@ -247,7 +244,7 @@ export class SyscallList {
     for (const word of words) this.word(word, invert, where);
   }
 
-  private fail(where: string, word: string, why: string, suggestions: readonly string[] = [], code = "BAD_SYSCALL_FILTER"): never {
+  private fail(where: string, word: string, why: string, suggestions: readonly string[] = [], code: ErrorCode = "BAD_SYSCALL_FILTER"): never {
     throw new SyscageError(code, `${where}: ${this.key}= "${word}": ${why}`, suggestions);
   }
 
@@ -269,8 +266,7 @@ export class SyscallList {
       try {
         parsed = parseSyscallAndErrno(word);
       } catch (e) {
-        if (e instanceof SyscageError) throw new SyscageError(e.code, `${where}: ${this.key}= ${e.message}`, e.suggestions);
-        throw e;
+        withContext(e, `${where}: ${this.key}= `);
       }
       if (!invert && parsed.action.kind !== "default") {
         this.fail(
@@ -307,8 +303,7 @@ export class SyscallList {
       try {
         parseGroup(name, `${where}: ${this.key}=`);
       } catch (e) {
-        if (e instanceof SyscageError) throw new SyscageError(e.code, e.message, e.suggestions);
-        throw e;
+        withContext(e, "");
       }
       return expandItem(name).filter((n) => known.has(n));
     }
@@ -323,10 +318,7 @@ export class SyscallList {
     try {
       checkSyscallName(name, `${where}: ${this.key}=`);
     } catch (e) {
-      if (e instanceof SyscageError) {
-        throw new SyscageError(e.code, `${e.message} (a name that exists only on other ABIs is fine)`, e.suggestions);
-      }
-      throw e;
+      withContext(e, "", " (a name that exists only on other ABIs is fine)");
     }
     return [name];
   }
@@ -359,10 +351,7 @@ export class ArchitectureSet {
       try {
         this.items.set(parseAbi(word), where);
       } catch (e) {
-        if (e instanceof SyscageError) {
-          throw new SyscageError(e.code, `${where}: SystemCallArchitectures= ${e.message} (or "native")`, e.suggestions);
-        }
-        throw e;
+        withContext(e, `${where}: SystemCallArchitectures= `, ` (or "native")`);
       }
     }
   }
