@@ -264,6 +264,28 @@ describe("syscage explain (CLI)", () => {
     assert.ok(r.out.includes("mkdir → ERRNO(EPERM): in @file-system (nspawn allow list), but removed by --system-call-filter=~mkdir (deny lists take precedence)"));
   });
 
+  test("an answer that depends on the arguments says so, lists the cases, and each case is what explain gives for it (#19)", () => {
+    const r = cli("explain", "socket", "--profile", DOCKER, "--arch", "x86_64");
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^ {2}socket → ALLOW: .* \(with every argument 0; it depends on them: 2 cases\)$/m);
+    assert.match(r.out, /^ {4}argument cases: socket\(0\) → ALLOW; socket\(38\) → ERRNO\(EPERM\) \(--args a0,a1,… asks about one\)$/m);
+    const vsock = cli("explain", "socket", "--profile", DOCKER, "--arch", "x86_64", "--args", "40", "--json");
+    const j = JSON.parse(vsock.out) as { abis: { action: string; cases: { args: number[]; action: string }[] }[] };
+    assert.equal(j.abis[0]!.action, "ERRNO(EPERM)", "AF_VSOCK is denied");
+    const cases = j.abis[0]!.cases;
+    assert.ok(cases.length >= 2);
+    // Every listed case is really that case.
+    const policy = readProfileFile(DOCKER).policy;
+    for (const c of cases) {
+      const e = explain(policy, { syscall: "socket", abi: "x86_64", args: c.args.map(BigInt) }).abis[0]!;
+      assert.equal(e.action, c.action, JSON.stringify(c));
+    }
+    // A call that does not depend on its arguments lists no cases.
+    const mkdir = cli("explain", "mkdir", "--arch", "x86_64", "--json");
+    assert.equal((JSON.parse(mkdir.out) as { abis: { cases?: unknown }[] }).abis[0]!.cases, undefined);
+    assert.doesNotMatch(cli("explain", "mkdir", "--arch", "x86_64").out, /argument cases/);
+  });
+
   test("--json with --args, the audit rule", () => {
     const r = cli("explain", "socket", "--args", "16,3,9", "--arch", "x86_64", "--json");
     assert.equal(r.code, 0, r.err);

@@ -26,7 +26,7 @@ import { SyscageError, didYouMean, suggest } from "../errors.js";
 import { conditionHolds, conditionWidth, decide, rulesFor, widthMask, type Decision } from "../policy/evaluate.js";
 import { NSPAWN_ALLOW_LIST, SYSTEMD_DATA_VERSION } from "../policy/generated/systemd.js";
 import { expandItem } from "../policy/groups.js";
-import { ACTION_RANK, formatPolicyAction, type Condition, type Policy } from "../policy/model.js";
+import { ACTION_RANK, formatPolicyAction, type Condition, type Policy, type Rule } from "../policy/model.js";
 import { retText } from "./diff.js";
 import { NSPAWN_AUDIT_ORIGIN, nspawnFilterSets, type NspawnFilterSets, type NspawnOptions } from "../policy/nspawn.js";
 import { isClosingRule, withRoutes } from "../policy/routes.js";
@@ -130,6 +130,11 @@ export interface AbiExplanation {
   readonly notes: readonly string[];
   /** One line: "mkdir → ERRNO(EPERM): in @file-system (nspawn allow list), but removed by …". */
   readonly summary: string;
+  /**
+   * Present when the decision depends on the arguments: every outcome, with
+   * an argument vector that gets it, least restrictive first (argumentCases).
+   */
+  readonly cases?: readonly ArgumentCase[];
 }
 
 /** The explanation of one call on every ABI asked for. */
@@ -359,6 +364,102 @@ function locate(query: ExplainQuery, abi: AbiName): { nr?: number; name?: string
   return nr === undefined ? { name: query.syscall } : { nr, name: query.syscall };
 }
 
+const U64 = (1n << 64n) - 1n;
+
+/**
+ * Argument vectors that reach every outcome the conditions can give: for
+ * each argument some condition tests, the constants and their neighbours
+ * (and, for MASKED_EQ, the value with one masked bit flipped), combined over
+ * the arguments. Capped, so a huge profile degrades to varying one argument
+ * at a time.
+ */
+export function argumentSamples(rules: readonly Rule[]): bigint[][] {
+  const perArg = new Map<number, Set<bigint>>();
+  for (const r of rules) {
+    for (const c of r.conditions) {
+      let s = perArg.get(c.arg);
+      if (s === undefined) perArg.set(c.arg, (s = new Set([0n, U64])));
+      const add = (v: bigint): void => void s!.add(((v % (U64 + 1n)) + (U64 + 1n)) % (U64 + 1n));
+      add(c.value);
+      add(c.value - 1n);
+      add(c.value + 1n);
+      if (c.op === "MASKED_EQ") {
+        const mask = c.mask ?? 0n;
+        const low = mask & -mask;
+        add(c.value ^ low);
+        add(c.value | (U64 ^ mask));
+      }
+    }
+  }
+  const args = [...perArg.keys()].sort((a, b) => a - b);
+  const zero = (): bigint[] => [0n, 0n, 0n, 0n, 0n, 0n];
+  let product = 1;
+  for (const a of args) product *= perArg.get(a)!.size;
+  if (product <= 20000) {
+    let out: bigint[][] = [zero()];
+    for (const a of args) {
+      const next: bigint[][] = [];
+      for (const base of out) {
+        for (const v of perArg.get(a)!) {
+          const x = [...base];
+          x[a] = v;
+          next.push(x);
+        }
+      }
+      out = next;
+    }
+    return out;
+  }
+  const out: bigint[][] = [zero()];
+  for (const a of args) {
+    for (const v of perArg.get(a)!) {
+      const x = zero();
+      x[a] = v;
+      out.push(x);
+    }
+  }
+  return out;
+}
+
+/** One outcome of an argument-dependent call: an argument vector that gets it. */
+export interface ArgumentCase {
+  readonly args: readonly bigint[];
+  /** The action as the kernel takes it ("ERRNO(EPERM)"). */
+  readonly action: string;
+  readonly ret: number;
+  /** "socket(40)". */
+  readonly call: string;
+}
+
+/**
+ * Every outcome the rules of `name` give on `abi` (tried at the partition
+ * points of their conditions, argumentSamples), least restrictive first (as the report lists them); one
+ * entry means the call does not depend on its arguments.
+ */
+export function argumentCases(policy: Policy, abi: AbiName, name: string, nr: number): ArgumentCase[] {
+  const arch = getAbi(abi).auditArch;
+  const zero = [0n, 0n, 0n, 0n, 0n, 0n];
+  const conditional = rulesFor(policy, abi, name)
+    .map((a) => a.rule)
+    .filter((r) => r.conditions.length > 0);
+  const found = new Map<number, { d: Decision; args: bigint[] }>();
+  found.set(decide(policy, { arch, nr, args: zero }).ret, { d: decide(policy, { arch, nr, args: zero }), args: zero });
+  if (conditional.length > 0) {
+    for (const args of argumentSamples(conditional)) {
+      const d = decide(policy, { arch, nr, args });
+      if (!found.has(d.ret)) found.set(d.ret, { d, args });
+    }
+  }
+  return [...found.values()]
+    .sort((a, b) => ACTION_RANK[b.d.action.kind] - ACTION_RANK[a.d.action.kind] || a.d.ret - b.d.ret)
+    .map(({ d, args }) => {
+      let n = args.length;
+      while (n > 0 && args[n - 1] === 0n) n--;
+      const shown = args.slice(0, n);
+      return { args: shown, action: retText(d.ret, abi), ret: d.ret, call: callText(name, shown.length === 0 ? [0n] : shown) };
+    });
+}
+
 /**
  * Explain what `policy` decides for a call (see the module doc). The decision
  * is {@link decide}'s; the chain lists every rule for the syscall.
@@ -481,6 +582,7 @@ function explainOn(
     const note = multiplexNote(policy, abi, name, d.ret);
     if (note !== undefined) notes.push(note);
   }
+  const cases = name !== undefined && chain.some((s) => s.conditions.length > 0) ? argumentCases(policy, abi, name, where.nr) : [];
   if (profile !== undefined && name !== undefined) {
     const held = new Set(profile.capabilities);
     const used = new Set(chain.map((s) => entryOfOrigin(s.origin, profile)?.path));
@@ -503,5 +605,6 @@ function explainOn(
     chain,
     notes,
     summary: `${call} → ${action}: ${because}`,
+    ...(cases.length > 1 ? { cases } : {}),
   };
 }

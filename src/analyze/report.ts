@@ -15,11 +15,11 @@
 import { getAbi, type AbiName } from "../abi/arch.js";
 import { errnoName, errnoNumber } from "../abi/errno.js";
 import { TABLES_KERNEL_VERSION, syscallNumber, syscallTable } from "../abi/tables.js";
-import { ACTION_RANK, formatPolicyAction, type Action, type Condition, type Policy, type Rule } from "../policy/model.js";
+import { ACTION_RANK, formatPolicyAction, type Action, type Condition, type Policy } from "../policy/model.js";
 import { actionRet, decide, rulesFor, type Decision } from "../policy/evaluate.js";
 import { SYSTEMD_DATA_VERSION, expandItem, syscallGroups } from "../policy/groups.js";
 import { UNKNOWN_NUMBERS, diffPolicies, type SyscallDifference } from "./diff.js";
-import { explain, formatArg, type AbiExplanation, type ExplainContext, type WinReason } from "./explain.js";
+import { argumentSamples, explain, formatArg, type AbiExplanation, type ExplainContext, type WinReason } from "./explain.js";
 import { withRoutes } from "../policy/routes.js";
 
 /** One policy of a report, with a label for the page ("nspawn default (x86_64, x86, x32)"). */
@@ -118,7 +118,6 @@ export interface ReportData {
   readonly systemd: string;
 }
 
-const U64 = (1n << 64n) - 1n;
 
 // ---- outcome classes ---------------------------------------------------------
 
@@ -188,60 +187,6 @@ function formatConditions(cs: readonly Condition[]): string {
   return cs.map(formatCondition).join(" and ");
 }
 
-/**
- * Argument vectors that reach every outcome the conditions can give: for
- * each argument some condition tests, the constants and their neighbours
- * (and, for MASKED_EQ, the value with one masked bit flipped), combined over
- * the arguments. Capped, so a huge profile degrades to varying one argument
- * at a time.
- */
-function sampleArgs(rules: readonly Rule[]): bigint[][] {
-  const perArg = new Map<number, Set<bigint>>();
-  for (const r of rules) {
-    for (const c of r.conditions) {
-      let s = perArg.get(c.arg);
-      if (s === undefined) perArg.set(c.arg, (s = new Set([0n, U64])));
-      const add = (v: bigint): void => void s!.add(((v % (U64 + 1n)) + (U64 + 1n)) % (U64 + 1n));
-      add(c.value);
-      add(c.value - 1n);
-      add(c.value + 1n);
-      if (c.op === "MASKED_EQ") {
-        const mask = c.mask ?? 0n;
-        const low = mask & -mask;
-        add(c.value ^ low);
-        add(c.value | (U64 ^ mask));
-      }
-    }
-  }
-  const args = [...perArg.keys()].sort((a, b) => a - b);
-  const zero = (): bigint[] => [0n, 0n, 0n, 0n, 0n, 0n];
-  let product = 1;
-  for (const a of args) product *= perArg.get(a)!.size;
-  if (product <= 20000) {
-    let out: bigint[][] = [zero()];
-    for (const a of args) {
-      const next: bigint[][] = [];
-      for (const base of out) {
-        for (const v of perArg.get(a)!) {
-          const x = [...base];
-          x[a] = v;
-          next.push(x);
-        }
-      }
-      out = next;
-    }
-    return out;
-  }
-  const out: bigint[][] = [zero()];
-  for (const a of args) {
-    for (const v of perArg.get(a)!) {
-      const x = zero();
-      x[a] = v;
-      out.push(x);
-    }
-  }
-  return out;
-}
 
 // ---- cells ----------------------------------------------------------------------
 
@@ -297,7 +242,7 @@ export function reportCell(given: Policy, abi: AbiName, name: string, nr: number
   const outcomes = new Map<number, { d: Decision; args: bigint[] }>();
   outcomes.set(zero.ret, { d: zero, args: zeroArgs });
   if (conditional.length > 0) {
-    for (const args of sampleArgs(conditional)) {
+    for (const args of argumentSamples(conditional)) {
       const d = decide(policy, call(abi, nr, args));
       if (!outcomes.has(d.ret)) outcomes.set(d.ret, { d, args });
     }

@@ -28,10 +28,15 @@ function hex32(v: number): string {
   return `0x${(v >>> 0).toString(16).padStart(8, "0")}`;
 }
 
-/** The text of one ABI's explanation, without its header. */
-function body(e: AbiExplanation): string[] {
+/** The text of one ABI's explanation, without its header. `asked`: the user gave arguments. */
+function body(e: AbiExplanation, asked: boolean): string[] {
   const lines = [e.summary];
   if (!e.exists) return lines;
+  if (e.cases !== undefined) {
+    // The answer above is for these arguments; say that others get other answers.
+    lines[0] += ` (${asked ? "for these arguments" : "with every argument 0"}; it depends on them: ${e.cases.length} cases)`;
+    lines.push(`  argument cases: ${e.cases.map((c) => `${c.call} → ${c.action}`).join("; ")}${asked ? "" : " (--args a0,a1,… asks about one)"}`);
+  }
   if (e.chain.length > 0) {
     lines.push(`  rules for ${e.syscall ?? "it"} (policy order):`);
     for (const s of e.chain) {
@@ -51,7 +56,7 @@ function body(e: AbiExplanation): string[] {
 export function formatExplanation(x: Explanation): string {
   const blocks: { heads: string[]; lines: string[] }[] = [];
   for (const e of x.abis) {
-    const lines = body(e);
+    const lines = body(e, x.args.length > 0);
     const head = `${e.abi}${e.nr !== undefined && e.exists ? ` (nr ${e.nr}${e.ret !== undefined ? `, returns ${hex32(e.ret)}` : ""})` : ""}`;
     const key = lines.join("\n");
     const same = blocks.find((b) => b.lines.join("\n") === key);
@@ -83,7 +88,7 @@ export function register(program: Command): void {
       "--args <list>",
       "up to 6 comma-separated u64 arguments; decimal, 0x hex, or negative decimal meaning 64-bit two's complement (-1 = 0xffffffffffffffff); missing ones are 0",
     )
-    .option("--json", "print {policy, call, args, abis: [{abi, syscall, nr, exists, action, ret, reason, origin, rule, won, chain: [{rule, action, origin, conditions, matched, failed, won, gates}], notes, summary}]}")
+    .option("--json", "print {policy, call, args, abis: [{abi, syscall, nr, exists, action, ret, reason, origin, rule, won, chain: [{rule, action, origin, conditions, matched, failed, won, gates}], notes, summary, cases?: [{args, action, ret, call}] when the answer depends on the arguments}]}")
     .addHelpText(
       "after",
       `
