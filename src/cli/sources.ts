@@ -6,6 +6,7 @@
  * file) — or the word `nspawn`, shaped or built by the policy options with a
  * side prefix (`--a-…`, `--b-…`). And their "trouble" exit (status 2).
  */
+import { looksLikeSpoYaml } from "../policy/spo.js";
 import { readInputText } from "../read-file.js";
 import { extname } from "node:path";
 import { Command, CommanderError } from "commander";
@@ -77,11 +78,13 @@ export function fileKind(path: string): FileKind {
     const o = root !== null && typeof root === "object" && !Array.isArray(root) ? (root as Record<string, unknown>) : {};
     return "defaultAction" in o || "ociVersion" in o || "linux" in o ? "profile" : "policy";
   }
+  // A Kubernetes SeccompProfile (the SPO CRD, YAML).
+  if (looksLikeSpoYaml(text)) return "profile";
   if (/^\s*\[(Service|Unit|Install)\]/m.test(text)) return "unit";
   if (/^\s*\[(Exec|Network|Files)\]/m.test(text)) return "settings";
   throw new SyscageError(
     "BAD_USAGE",
-    `${path}: cannot tell what this file is; name it .json (policy or profile), .bpf (raw program), .nspawn (settings) or .service (unit), or write "nspawn" for nspawn's default`,
+    `${path}: cannot tell what this file is; name it .json (policy or profile), .yaml with "kind: SeccompProfile" (a Kubernetes profile), .bpf (raw program), .nspawn (settings) or .service (unit), or write "nspawn" for nspawn's default`,
   );
 }
 

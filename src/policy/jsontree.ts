@@ -58,10 +58,13 @@ export function formatJsonPath(path: readonly PathSegment[]): string {
 export interface Doc {
   readonly text: string;
   readonly source: string;
+  /** When the text was made from another file (a YAML SeccompProfile): that file's line of each line (index = line - 1). */
+  readonly lines?: readonly number[];
 }
 
 export function at(doc: Doc, node: Node | undefined): string {
-  return `${doc.source}:${lineColumn(doc.text, node?.offset ?? 0).line}`;
+  const line = lineColumn(doc.text, node?.offset ?? 0).line;
+  return `${doc.source}:${doc.lines?.[line - 1] ?? line}`;
 }
 
 /** `FILE:LINE: PATH` — the `where` every message starts with. */
@@ -363,14 +366,14 @@ function tooDeep(text: string, max: number): number {
   return -1;
 }
 
-export function parseJsonDocument(text: string, source: string, code: ErrorCode, emptyHint: string): { doc: Doc; root: Node } {
+export function parseJsonDocument(text: string, source: string, code: ErrorCode, emptyHint: string, lines?: readonly number[]): { doc: Doc; root: Node } {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const deep = tooDeep(body, MAX_JSON_DEPTH);
   if (deep >= 0) {
     const { line, column } = lineColumn(body, deep);
     throw new SyscageError(code, `${source}:${line}:${column}: nested more than ${MAX_JSON_DEPTH} levels deep; a policy or profile needs fewer than ten — is it the right file?`);
   }
-  const doc: Doc = { text: body, source };
+  const doc: Doc = { text: body, source, ...(lines !== undefined ? { lines } : {}) };
   const errors: ParseError[] = [];
   const root = jsoncParser().parseTree(body, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   if (body.trim() === "") throw new SyscageError(code, `${source}:1: the file is empty; ${emptyHint}`);

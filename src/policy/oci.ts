@@ -53,6 +53,7 @@ import { CAPABILITY_NAMES, capabilityName, parseCapability } from "../abi/capabi
 import { errnoNumber, ERRNO_MAX } from "../abi/errno.js";
 import { abisWithSyscall, knownSyscallNames } from "../abi/tables.js";
 import { SyscageError, didYouMean, suggest, type ErrorCode } from "../errors.js";
+import { looksLikeSpoYaml, spoSpec } from "./spo.js";
 import { actionRet } from "./evaluate.js";
 import {
   checkDuplicates,
@@ -457,7 +458,9 @@ function seccompNode(doc: Doc, root: Node): { node: Node; prefix: PathSegment[] 
  * path: message`, BAD_ERRNO, UNKNOWN_CAPABILITY, …); returns the warnings.
  */
 export function parseProfile(text: string, source: string, conditions: ProfileConditions = {}): ImportedProfile {
-  const { doc, root: top } = parseJsonDocument(text, source, "PROFILE_SYNTAX", 'a seccomp profile is a JSON object such as {"defaultAction": "SCMP_ACT_ERRNO", "syscalls": []}');
+  // A Kubernetes SeccompProfile (YAML): its spec, as JSON whose lines map back to the YAML's (spo.ts).
+  const spo = looksLikeSpoYaml(text) ? spoSpec(text, source) : undefined;
+  const { doc, root: top } = parseJsonDocument(spo?.json ?? text, source, "PROFILE_SYNTAX", 'a seccomp profile is a JSON object such as {"defaultAction": "SCMP_ACT_ERRNO", "syscalls": []}', spo?.lines);
   checkDuplicates(doc, top, [], "PROFILE_DUPLICATE_FIELD");
   const { node: root, prefix } = seccompNode(doc, top);
   let host: AbiName;

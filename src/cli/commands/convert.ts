@@ -24,8 +24,18 @@ function parseFormat(text: string): ExportFormat {
   throw new SyscageError("BAD_USAGE", `--to: unknown format "${text}".${didYouMean(suggest(f, EXPORT_FORMATS))} Formats: ${EXPORT_FORMATS.join(", ")}`);
 }
 
+/** Kubernetes object names (metadata.name): a DNS-1123 subdomain — lower-case letters, digits, "-" and ".", at most 253. */
+const K8S_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function checkName(name: string): void {
+  if (name.length <= 253 && K8S_NAME.test(name)) return;
+  const fix = name.toLowerCase().replace(/[^a-z0-9.-]+/g, "-").replace(/^[-.]+|[-.]+$/g, "").slice(0, 253);
+  throw new SyscageError("BAD_USAGE", `--name ${JSON.stringify(name)}: not a Kubernetes name (lower-case letters, digits, "-" and ".", starting and ending with a letter or digit, at most 253 characters)${fix !== "" ? `; for example --name ${fix}` : ""}`);
+}
+
 function runConvert(opts: ConvertOpts): void {
   const format = parseFormat(opts.to);
+  if (opts.name !== undefined) checkName(opts.name);
   if (opts.kubernetes === true && format === "systemd") throw new SyscageError("BAD_USAGE", "--kubernetes applies to the oci, docker and spo formats, not systemd");
   const loaded = loadPolicy(opts);
   for (const w of loaded.warnings) process.stderr.write(`syscage: warning: ${w}\n`);
