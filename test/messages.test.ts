@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { ABI_NAMES } from "../src/abi/arch.js";
 import { spawnCli } from "./helpers/cli.js";
 import { setup } from "./helpers/run-probe.js";
 
@@ -14,6 +15,14 @@ const cli = (...args: string[]): { code: number | null; err: string } => {
 };
 
 describe("one-line answers", () => {
+  test("compile -o into a missing directory blames the directory; --arch all works where --arch does", () => {
+    assert.deepEqual(cli("compile", "-o", "/no-such-dir-syscage/x.bpf"), { code: 1, err: "syscage: /no-such-dir-syscage/x.bpf: the directory /no-such-dir-syscage does not exist; create it first or give another path\n" });
+    assert.match(cli("compile", "--policy", "/no-such-file-syscage.json").err, /^syscage: \/no-such-file-syscage\.json: no such file; check the path\n$/);
+    const r = spawnCli(["stats", "--arch", "all", "--json"], { env: { ...process.env }, maxBuffer: 256 << 20 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { abis: unknown[] }).abis.length, ABI_NAMES.length);
+  });
+
   test("commander's errors: one line, syscage's prefix, the help hint on the same line; run's exit 125", () => {
     assert.deepEqual(cli("frobnicate"), { code: 1, err: "syscage: unknown command 'frobnicate' (run with --help for usage)\n" });
     assert.deepEqual(cli("compile", "--frobnicate"), { code: 1, err: "syscage: unknown option '--frobnicate' (run with --help for usage)\n" });

@@ -4,6 +4,8 @@
  * exports `register(program)`. Errors reach the user as one line on stderr
  * (exit 1), never as a stack trace.
  */
+import { existsSync } from "node:fs";
+import { dirname } from "node:path";
 import { createRequire } from "node:module";
 import type { Command } from "commander";
 import { SyscageError } from "../errors.js";
@@ -83,7 +85,9 @@ export function reportError(err: unknown): number {
   }
   const e = err as NodeJS.ErrnoException;
   if (e !== null && typeof e === "object" && typeof e.code === "string" && typeof e.path === "string") {
-    process.stderr.write(`syscage: ${e.path}: ${describeFsError(e.code)}\n`);
+    // A write (open, mkdir, rename) that fails with ENOENT means a missing directory, not a missing file.
+    const writing = e.syscall === "open" && e.code === "ENOENT" && !existsSync(e.path) && !existsSync(dirname(e.path));
+    process.stderr.write(`syscage: ${e.path}: ${writing ? `the directory ${dirname(e.path)} does not exist; create it first or give another path` : describeFsError(e.code)}\n`);
     return 1;
   }
   const message = err instanceof Error ? err.message : String(err);

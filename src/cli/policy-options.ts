@@ -94,7 +94,7 @@ export function addPolicyOptions(cmd: Command, io: PolicyOptionsIo = { write: (t
     .option("--settings <file>", "nspawn: a .nspawn settings file ([Exec] SystemCallFilter=, Capability=, DropCapability=, [Network] Private=); the command line overrides it")
     .option("-p, --property <key=value>", "unit: SystemCallFilter=, SystemCallErrorNumber=, SystemCallArchitectures= or SystemCallLog=, as systemd-run -p (repeatable)", collect)
     .option("--unit <file>", "unit: read those properties from the [Service] section of a unit file (-p assignments apply after it)")
-    .option("--arch <list>", "comma-separated ABIs, any spelling (x86_64,x86,x32 / amd64 / arm64 …) or host (default: host)")
+    .option("--arch <list>", "comma-separated ABIs, any spelling (x86_64,x86,x32 / amd64 / arm64 …) or host (this machine's), or all (default: host)")
     .option("--profile <file>", "container seccomp profile (OCI/Docker/Podman JSON, or an OCI config.json); --capability/--drop-capability change Docker's default capabilities")
     .option("--kernel <version>", "profile: host kernel for minKernel conditions (default: the running kernel)")
     .option("--host-arch <arch>", "profile: host architecture for archMap and arches conditions (default: this machine)")

@@ -13,7 +13,7 @@ import { readFileSync } from "node:fs";
 import type { ValidateFunction } from "ajv/dist/2020.js";
 import { ajv2020 } from "../deps.js";
 import type { Node } from "jsonc-parser";
-import { localAbis, parseAbi, type AbiName } from "../abi/arch.js";
+import { ABI_NAMES, localAbis, parseAbi, type AbiName } from "../abi/arch.js";
 import { SyscageError } from "../errors.js";
 import {
   checkDuplicates,
@@ -83,14 +83,15 @@ function actionAt(doc: Doc, node: Node | undefined, path: readonly PathSegment[]
 
 /**
  * Resolve a list of ABI spellings (any spelling {@link parseAbi} accepts, or
- * "host" for this machine's local ABIs) to canonical names, without duplicates.
+ * "host" for this machine's local ABIs, "all" for every ABI) to canonical names, without duplicates.
  * `where` prefixes error messages (e.g. "--arch").
  */
 export function resolveAbiList(items: readonly string[], where: (index: number) => string): AbiName[] {
   const out: AbiName[] = [];
   items.forEach((item, i) => {
     try {
-      const names = item.trim().toLowerCase() === "host" ? localAbis() : [parseAbi(item.trim())];
+      const word = item.trim().toLowerCase();
+      const names = word === "host" ? localAbis() : word === "all" ? [...ABI_NAMES] : [parseAbi(item.trim())];
       for (const n of names) if (!out.includes(n)) out.push(n);
     } catch (err) {
       relocate(err, where(i));
