@@ -616,7 +616,7 @@ const REPORT_JS = String.raw`
     p.appendChild(document.createTextNode(src));
     meta.appendChild(p);
   });
-  meta.appendChild(el("div", null, "ABIs: " + D.abis.join(", ") + " \u00b7 syscall tables: Linux " + D.tables + " \u00b7 groups: systemd " + D.systemd + " \u00b7 " + (rows.length - 1) + " syscalls"));
+  meta.appendChild(el("div", null, "ABIs: " + D.abis.join(", ") + " \u00b7 syscall tables: Linux " + D.tables + " \u00b7 groups: systemd " + D.systemd + " \u00b7 " + rows.length + " rows: " + (rows.length - 1) + " syscalls and one for numbers the tables do not name"));
   header.appendChild(meta);
   var legend = el("ul", "legend");
   LEGEND.forEach(function (l) {
