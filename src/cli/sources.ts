@@ -7,7 +7,7 @@
  * side prefix (`--a-…`, `--b-…`). And their "trouble" exit (status 2).
  */
 import { looksLikeSpoYaml } from "../policy/spo.js";
-import { readInputText } from "../read-file.js";
+import { pinInputFile } from "../read-file.js";
 import { extname } from "node:path";
 import { Command, CommanderError } from "commander";
 import { getAbi, localAbis } from "../abi/arch.js";
@@ -66,7 +66,8 @@ export function fileKind(path: string): FileKind {
   if (ext === ".bpf") return "program";
   if (ext === ".nspawn") return "settings";
   if ([".service", ".socket", ".mount", ".swap", ".scope", ".slice", ".timer", ".unit", ".conf"].includes(ext)) return "unit";
-  const text = readInputText(path, "profile");
+  // Pinned: the loader then reads these same bytes (a FIFO can be read only once).
+  const text = pinInputFile(path).toString("utf8");
   if (ext === ".json" || /^\s*[{[]/.test(text)) {
     let root: unknown;
     try {
@@ -81,6 +82,7 @@ export function fileKind(path: string): FileKind {
   // A Kubernetes SeccompProfile (the SPO CRD, YAML).
   if (looksLikeSpoYaml(text)) return "profile";
   if (/^\s*\[(Service|Unit|Install)\]/m.test(text)) return "unit";
+  if (text.trim() === "") throw new SyscageError("BAD_USAGE", `${path}: the file is empty; give a policy, profile, program, settings or unit file`);
   if (/^\s*\[(Exec|Network|Files)\]/m.test(text)) return "settings";
   throw new SyscageError(
     "BAD_USAGE",

@@ -68,6 +68,7 @@ const IMPLY_PRIVATE: ReadonlyMap<string, "boolean" | "list"> = new Map([
 export function parseNspawnSettings(text: string, source: string): NspawnSettings {
   const ini = parseIni(text, source);
   const warnings: string[] = [];
+  if (text.trim() === "") warnings.push(`${source}: the file is empty; nspawn's defaults apply`);
   const systemCallFilter: string[] = [];
   const capability: string[] = [];
   const dropCapability: string[] = [];

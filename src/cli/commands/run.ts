@@ -8,6 +8,8 @@
  * could not be set up (nothing ran); 126 / 127 when the command cannot be
  * executed / was not found.
  */
+import { decodeProgram } from "../../bpf/codec.js";
+import { assertValid } from "../../bpf/verify.js";
 import { readInputFile } from "../../read-file.js";
 import { Command, CommanderError } from "commander";
 import { capabilityName } from "../../abi/capabilities.js";
@@ -50,10 +52,13 @@ export function sandboxFromOptions(opts: PolicyOptionValues): { sandbox: Sandbox
   return { sandbox, source: loaded.source, warnings: loaded.warnings };
 }
 
+/** The --add-filter programs, each decoded and verified here so that a bad one is named by its path. */
 function readAddedFilters(files: readonly string[]): Uint8Array[] {
   return files.map((f) => {
     const b = readInputFile(f, "program");
-    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    const bytes = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    assertValid(decodeProgram(bytes, `--add-filter ${f}`), `--add-filter ${f}`);
+    return bytes;
   });
 }
 
