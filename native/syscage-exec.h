@@ -22,6 +22,13 @@ int cached_run(int argc, char **argv);
  */
 int host_probe(void);
 
+/*
+ * `syscage-exec --dump PID` and `syscage-exec --dump-exec [--until-filter] --
+ * COMMAND [ARGS...]` (argv starts at the option): print the handshake line
+ * and the filter stack of the process (see dump.c). Returns the exit status.
+ */
+int dump_main(int argc, char **argv);
+
 /* The first line the helper writes on its status fd (launch-status.ts HELPER_HANDSHAKE). */
 #define HELPER_HANDSHAKE "0 syscage-exec"
 
