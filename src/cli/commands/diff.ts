@@ -6,7 +6,8 @@
  * A side is a file — `.json` (syscage policy, or a container profile when
  * it has `defaultAction` or is an OCI config.json), `.bpf` (a raw program),
  * `.nspawn` (settings), `.service` (or any unit file: its [Service]
- * properties) — or the word `nspawn` (nspawn's default filter), or the policy
+ * properties), `pid:N` (the filter stack of a running process, read once) —
+ * or the word `nspawn` (nspawn's default filter), or the policy
  * options with an `--a-`/`--b-` prefix. A side given only by options is
  * built from them as the shared policy options would build it; options on a
  * file side shape it as they shape `--policy`, `--profile`, `--settings` or
@@ -23,6 +24,7 @@ import { SyscageError } from "../../errors.js";
 import { formatArg } from "../../analyze/explain.js";
 import { formatTable, printJson } from "../output.js";
 import { POLICY_OPTIONS, type PolicyOptionName } from "../policy-option-table.js";
+import { isPidSource, loadPidStack } from "../pid-source.js";
 import { loadPolicy, parsePolicyArch, type PolicyOptionValues } from "../policy-options.js";
 
 /** Help for each policy option as `--a-NAME` / `--b-NAME` (every option of POLICY_OPTIONS has one). */
@@ -95,7 +97,7 @@ function fileKind(path: string): FileKind {
 
 interface LoadedSide {
   readonly side: DiffSide;
-  readonly kind: FileKind | "nspawn" | "options";
+  readonly kind: FileKind | "nspawn" | "options" | "process";
   readonly warnings: readonly string[];
 }
 
@@ -113,6 +115,13 @@ function loadSideUnchecked(name: "A" | "B", file: string | undefined, values: Po
     const l = loadPolicy(values);
     const label = file === "nspawn" && given.length > 0 ? `nspawn (${given.join(" ")})` : given.length > 0 ? `${l.source} (${given.join(" ")})` : l.source;
     return { side: { kind: "policy", policy: l.policy, label }, kind: file === undefined && given.length > 0 ? "options" : "nspawn", warnings: l.warnings };
+  }
+  if (isPidSource(file)) {
+    const bad = given.filter((g) => !g.endsWith("-arch"));
+    if (bad.length > 0) throw new SyscageError("BAD_USAGE", `side ${name} is a running process's filter stack (${file}); ${bad.join(", ")} cannot apply to it (only --${name.toLowerCase()}-arch)`);
+    const abis = values.arch !== undefined ? parsePolicyArch(values.arch) : otherAbis().length > 0 ? parsePolicyArch(otherAbis().join(",")) : [...localAbis()];
+    const s = loadPidStack(file);
+    return { side: { kind: "stack", programs: s.programs, abis, label: s.label }, kind: "process", warnings: [] };
   }
   const kind = fileKind(file);
   const clash = (allowed: readonly string[]): void => {
@@ -218,7 +227,7 @@ function runDiff(files: string[], opts: DiffOpts): void {
       if (b.values.arch === undefined) b.values.arch = opts.arch;
     }
     const [fa, fb] = assignSides(files, a.given.length > 0, b.given.length > 0);
-    const aIsProgram = fa !== undefined && fa !== "nspawn" && extname(fa).toLowerCase() === ".bpf";
+    const aIsProgram = fa !== undefined && fa !== "nspawn" && (extname(fa).toLowerCase() === ".bpf" || isPidSource(fa));
     let sa: LoadedSide | undefined;
     let sb: LoadedSide | undefined;
     // A raw program is checked on the other side's ABIs, so load the policy side first.
@@ -245,7 +254,7 @@ export function register(program: Command): void {
   const cmd = program
     .command("diff")
     .description("compare two policies (files, nspawn option sets, profiles, raw programs): every syscall whose decision differs, per ABI, grouped by systemd group")
-    .argument("[a]", "side A: FILE.json (policy or profile), FILE.bpf, FILE.nspawn, FILE.service, or nspawn")
+    .argument("[a]", "side A: FILE.json (policy or profile), FILE.bpf, FILE.nspawn, FILE.service, pid:N, or nspawn")
     .argument("[b]", "side B: the same kinds")
     .option("--arch <list>", "ABIs of both sides (default: each side's own; the host's for nspawn)")
     .option("--json", "print {a, b, abis: [{abi, compared, differences, groups: [{group, syscalls: [{name, nr, args, differing, tried, a, b, group}]}]}], total, equal}")
@@ -269,6 +278,9 @@ Each side is one policy source:
                  "defaultAction", or an OCI config.json)
   FILE.bpf       a raw seccomp program (checked on the other side's ABIs, or --a-arch)
   FILE.nspawn    nspawn settings;  FILE.service  a unit's SystemCallFilter= & co.
+  pid:N          the filter stack running process N really has (read as
+                 syscage dump does, run as the kernel stacks filters; the other
+                 side's ABIs, or --a-arch)
   nspawn         nspawn's default filter
   --a-OPTION / --b-OPTION   any policy option for that side: alone they build the
                  side (as the shared policy options do); with a file they shape it
@@ -291,6 +303,7 @@ Examples:
   syscage diff --a-drop-capability=CAP_SYS_BOOT --b-capability=all
   syscage diff docker-default.json docker-default.json --b-capability=CAP_SYS_ADMIN
   syscage diff policy.json filter.bpf                    (a policy vs. its compiled program)
+  syscage diff pid:4242 docker-default.json              (what a container enforces vs. the file meant for it)
   syscage diff app.service --b-property='SystemCallFilter=@system-service'`,
     )
     .action((a: string | undefined, b: string | undefined, opts: DiffOpts) => runDiff([a, b].filter((x): x is string => x !== undefined), opts));
