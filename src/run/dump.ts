@@ -13,7 +13,7 @@
  * Errors are SyscageError with one of the codes of {@link DUMP_ERROR_CODES}.
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { fstatSync, readFileSync } from "node:fs";
 import { decodeProgram, hostEndian } from "../bpf/codec.js";
 import type { Insn } from "../bpf/insn.js";
 import { SyscageError } from "../errors.js";
@@ -233,9 +233,21 @@ function toDump(r: HelperReport): FilterDump {
   };
 }
 
-function runHelper(args: readonly string[], helperPath: string | undefined): HelperReport {
+function runHelper(args: readonly string[], helperPath: string | undefined, passFds?: readonly number[]): HelperReport {
   const helper = requireHelper(helperPath);
-  const p = spawnSync(helper, args, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 64 << 20 });
+  // A started command gets our stdin and the descriptors named for it (bwrap --seccomp 3 3<filter.bpf).
+  const stdio: (number | "ignore" | "pipe" | "inherit")[] = [passFds !== undefined ? "inherit" : "ignore", "pipe", "inherit"];
+  for (const fd of passFds ?? []) {
+    if (!Number.isInteger(fd) || fd <= 2 || fd > 1023) throw new SyscageError("BAD_USAGE", `--pass-fd ${fd}: give a descriptor number from 3 to 1023 (0-2 are passed anyway)`);
+    try {
+      fstatSync(fd);
+    } catch {
+      throw new SyscageError("BAD_USAGE", `--pass-fd ${fd}: descriptor ${fd} is not open in syscage; open it for the command (e.g. ${fd}<file)`);
+    }
+    while (stdio.length < fd) stdio.push("ignore");
+    stdio[fd] = fd;
+  }
+  const p = spawnSync(helper, args, { encoding: "utf8", stdio, maxBuffer: 64 << 20 });
   if (p.error !== undefined) throw new SyscageError("HELPER_MISSING", `cannot start the native helper ${helper}: ${p.error.message}`);
   if (p.status !== 0 && p.status !== 2) {
     throw new SyscageError("HELPER_PROTOCOL", `the native helper ended with ${p.status ?? p.signal} while reading filters`);
@@ -289,13 +301,16 @@ export function dumpPid(pid: number, opts: { helper?: string } = {}): FilterDump
 /**
  * Start `command`, stop it at its first execve (or, with `untilFilter`,
  * follow it and its children until one of them has a filter), read that
- * process's stack, and kill the command. Its standard output goes to
- * standard error.
+ * process's stack, and kill the command. It gets this process's stdin and
+ * stderr, and the descriptors of `passFds` (`bwrap --seccomp 3` with
+ * `3<file`: Node makes every descriptor it inherits close-on-exec, so only
+ * the named ones reach the command); its standard output goes to standard
+ * error.
  * @throws SyscageError DUMP_NO_FILTER (nothing installed by then, or it exited first), DUMP_COMMAND (cannot run it), DUMP_DENIED, …
  */
-export function dumpCommand(command: readonly string[], opts: { untilFilter?: boolean; helper?: string } = {}): FilterDump {
-  if (command.length === 0) throw new SyscageError("BAD_USAGE", "dump --: give the command to start, e.g. syscage dump --until-filter -- bwrap --seccomp 3 … 3<filter.bpf");
-  const r = runHelper(["--dump-exec", ...(opts.untilFilter === true ? ["--until-filter"] : []), "--", ...command], opts.helper);
+export function dumpCommand(command: readonly string[], opts: { untilFilter?: boolean; passFds?: readonly number[]; helper?: string } = {}): FilterDump {
+  if (command.length === 0) throw new SyscageError("BAD_USAGE", "dump --: give the command to start, e.g. syscage dump --until-filter --pass-fd 3 -- bwrap --seccomp 3 … 3<filter.bpf");
+  const r = runHelper(["--dump-exec", ...(opts.untilFilter === true ? ["--until-filter"] : []), "--", ...command], opts.helper, opts.passFds ?? []);
   const shown = command.join(" ");
   if (r.error !== undefined) {
     const e = r.error;

@@ -28,7 +28,10 @@ interface DumpOpts {
   json?: boolean;
   arch?: string;
   untilFilter?: boolean;
+  passFd?: string[];
 }
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 /** The version of manifest.json and of `--json` (docs/dump.md). */
 export const DUMP_MANIFEST_VERSION = 1;
@@ -94,7 +97,11 @@ function runDump(operands: string[], opts: DumpOpts, sawDashDash: boolean): void
   const arch = opts.arch !== undefined ? parseAbi(opts.arch) : hostAbiIfKnown();
   let d: FilterDump;
   if (sawDashDash) {
-    d = dumpCommand(operands, { untilFilter: opts.untilFilter === true });
+    const passFds = (opts.passFd ?? []).map((v) => {
+      if (!/^\d+$/.test(v.trim())) throw new SyscageError("BAD_USAGE", `--pass-fd: "${v}" is not a descriptor number; write e.g. --pass-fd 3`);
+      return Number(v.trim());
+    });
+    d = dumpCommand(operands, { untilFilter: opts.untilFilter === true, passFds });
   } else {
     if (operands.length !== 1) {
       throw new SyscageError(
@@ -105,6 +112,7 @@ function runDump(operands: string[], opts: DumpOpts, sawDashDash: boolean): void
       );
     }
     if (opts.untilFilter === true) throw new SyscageError("BAD_USAGE", "--until-filter applies to a command started after --, not to a running PID");
+    if (opts.passFd !== undefined) throw new SyscageError("BAD_USAGE", "--pass-fd applies to a command started after --, not to a running PID");
     d = dumpPid(parsePid(operands[0]!, "dump PID"));
   }
   if (opts.output !== undefined) {
@@ -127,6 +135,7 @@ export function register(program: Command): void {
     .option("--json", "print the manifest as JSON (without -o, each filter's raw bytes as hex in filters[].program)")
     .option("--arch <abi>", "the ABI to name syscalls with where a filter does not check the arch (default: this host's)")
     .option("--until-filter", "with -- COMMAND: follow the command and its children until one of them has a filter, instead of stopping at its first execve")
+    .option("--pass-fd <n>", "with -- COMMAND: pass descriptor N on to it (repeatable; e.g. bwrap --seccomp 3 with 3<filter.bpf)", collect)
     .addHelpText(
       "after",
       `
@@ -138,7 +147,8 @@ as root, outside any sandbox). The flags come from PTRACE_SECCOMP_GET_METADATA
 
 With -- COMMAND, the command is started traced and stopped at the return of
 its first execve (or, with --until-filter, right after the first seccomp(2) /
-prctl(PR_SET_SECCOMP) of it or any of its children), dumped, and killed. Its
+prctl(PR_SET_SECCOMP) of it or any of its children), dumped, and killed. It
+gets syscage's stdin and stderr, and the descriptors named by --pass-fd; its
 standard output goes to standard error.
 
 The dump is a source for other commands as pid:N:
@@ -153,7 +163,7 @@ process already traced or of another user).
 Examples:
   syscage dump 4242
   syscage dump 4242 -o stack/ && syscage prove stack/0.bpf --stack stack/1.bpf
-  syscage dump --until-filter -- bwrap --ro-bind / / --seccomp 3 -- true 3<filter.bpf`,
+  syscage dump --until-filter --pass-fd 3 -- bwrap --ro-bind / / --seccomp 3 -- true 3<filter.bpf`,
     )
     .action((operands: string[], opts: DumpOpts, self: Command) => {
       // commander drops the "--"; the program's raw arguments still show whether it was given (a command follows).
