@@ -129,6 +129,12 @@ test("the CLI: disasm | asm gives the same bytes (host and s390x byte order); -o
   assert.equal(r.code, 0, r.err);
   assert.equal(r.out, "");
   assert.ok(readFileSync(out).equals(readFileSync(host)));
+  const j = cli("asm", text, "--json");
+  assert.equal(j.code, 0, j.err);
+  const doc = JSON.parse(j.out) as { program: string; byteOrder: string; instructions: { line: number; code: number }[] };
+  assert.ok(Buffer.from(doc.program, "hex").equals(readFileSync(host)));
+  assert.equal(doc.instructions.length, readFileSync(host).length / 8);
+  assert.equal(doc.instructions[0]!.line, 1);
 });
 
 test("names: syscalls on --arch, on the arch compared above, with an ABI prefix; AUDIT_ARCH and X32_SYSCALL_BIT", () => {

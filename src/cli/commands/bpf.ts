@@ -31,6 +31,7 @@ interface DisasmOpts {
 interface AsmOpts {
   output?: string;
   arch?: string;
+  json?: boolean;
 }
 
 interface VerifyOpts {
@@ -123,11 +124,20 @@ function runAsm(file: string, opts: AsmOpts): void {
     const more = findings.length > 1 ? ` (and ${findings.length - 1} more problem${findings.length > 2 ? "s" : ""}: syscage verify lists them all)` : "";
     throw new SyscageError("BPF_VERIFY", `${name}:${line}: instruction ${f.index}: the kernel would refuse this program: ${f.rule}: ${f.message}${more}`);
   }
-  const bytes = encodeProgram(insns, arch !== undefined ? getAbi(arch).endian : hostEndian());
-  if (opts.output !== undefined) {
-    writeFileSync(opts.output, bytes);
+  const endian = arch !== undefined ? getAbi(arch).endian : hostEndian();
+  const bytes = encodeProgram(insns, endian);
+  if (opts.output !== undefined) writeFileSync(opts.output, bytes);
+  if (opts.json === true) {
+    printJson({
+      source: name,
+      ...(opts.output !== undefined ? { output: opts.output } : {}),
+      byteOrder: endian,
+      instructions: insns.map((i, n) => ({ line: lines[n], code: i.code, jt: i.jt, jf: i.jf, k: i.k >>> 0 })),
+      program: Buffer.from(bytes).toString("hex"),
+    });
     return;
   }
+  if (opts.output !== undefined) return;
   if (process.stdout.isTTY === true) throw new SyscageError("BAD_USAGE", "refusing to write a raw BPF program to the terminal; give -o FILE.bpf or pipe the output");
   process.stdout.write(bytes);
 }
@@ -225,6 +235,7 @@ Example:
     .argument("<file.s>", "assembly text (- for standard input)")
     .option("-o, --output <file.bpf>", "write the raw program here (default: standard output, never a terminal)")
     .option("--arch <abi>", "write in this ABI's byte order (default: this host's), and number unprefixed syscall names (#openat) on it")
+    .option("--json", "print {source, output?, byteOrder, instructions: [{line, code, jt, jf, k}], program (hex)} instead of the raw bytes")
     .addHelpText(
       "after",
       `
