@@ -90,6 +90,12 @@
  *
  * prints the kernel facts that need a syscall (host-probe.c), for
  * src/host/probe.ts; its first line is the handshake "syscage-exec-probe 1".
+ *
+ *   syscage-exec --dump PID
+ *   syscage-exec --dump-exec [--until-filter] -- COMMAND [ARGS...]
+ *
+ * read a process's seccomp filter stack (dump.c), for src/run/dump.ts; the
+ * first line is the handshake "syscage-exec-dump 1".
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -766,6 +772,7 @@ void helper_launch(int config_fd, int status, char **command) {
 int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "--cached-run") == 0) return cached_run(argc - 2, argv + 2);
   if (argc == 2 && strcmp(argv[1], "--probe") == 0) return host_probe();
+  if (argc >= 2 && (strcmp(argv[1], "--dump") == 0 || strcmp(argv[1], "--dump-exec") == 0)) return dump_main(argc - 1, argv + 1);
   if (argc < 5 || strcmp(argv[3], "--") != 0) {
     fail(EXIT_SETUP, "usage: syscage-exec CONFIG_FD STATUS_FD|- -- COMMAND [ARGS...] (run by `syscage run`, not by hand)");
   }

@@ -80,6 +80,12 @@ void sandbox_restrict(int ruleset);
 void sandbox_env_cwd(const struct sandbox *s);
 /* Close every fd above 2 but the kept ones and the `n` fds of `own` (the helper's; -1 for none). */
 void sandbox_close_fds(const struct sandbox *s, const int *own, size_t n);
+/*
+ * `syscage-exec --dump PID` and `syscage-exec --dump-exec [--until-filter] --
+ * COMMAND [ARGS...]` (argv starts at the option): print the handshake line
+ * and the filter stack of the process (see dump.c). Returns the exit status.
+ */
+int dump_main(int argc, char **argv);
 
 /* The first line the helper writes on its status fd (launch-status.ts HELPER_HANDSHAKE). */
 #define HELPER_HANDSHAKE "0 syscage-exec"

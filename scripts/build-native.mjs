@@ -14,7 +14,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const sources = ["syscage-exec.c", "cached-run.c", "host-probe.c", "sandbox.c"].map((f) => join(root, "native", f));
+const sources = ["syscage-exec.c", "cached-run.c", "host-probe.c", "sandbox.c", "dump.c"].map((f) => join(root, "native", f));
 const header = join(root, "native", "syscage-exec.h");
 const outDir = join(root, "native", "build");
 const out = join(outDir, "syscage-exec");

@@ -70,6 +70,13 @@ export const ERROR_CODES = [
   "PROFILE_DUPLICATE_FIELD",
   "PROFILE_SYNTAX",
   "PROFILE_UNKNOWN_FIELD",
+  "BPF_VERIFY",
+  "DUMP_COMMAND",
+  "DUMP_DENIED",
+  "DUMP_FAILED",
+  "DUMP_NO_FILTER",
+  "DUMP_NO_PROCESS",
+  "HELPER_PROTOCOL",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -13,6 +13,7 @@ export const INPUT_LIMITS = {
   policy: 16 * 1024 * 1024,
   profile: 16 * 1024 * 1024,
   unit: 1024 * 1024,
+  assembly: 4 * 1024 * 1024,
 } as const;
 
 export type InputKind = keyof typeof INPUT_LIMITS;
@@ -22,6 +23,7 @@ const WHAT: Readonly<Record<InputKind, string>> = {
   policy: "a policy (at most 16 MiB)",
   profile: "a seccomp profile (at most 16 MiB)",
   unit: "a unit or .nspawn file (at most 1 MiB)",
+  assembly: "a BPF assembly file (at most 4 MiB)",
 };
 
 /** What a file-system error code means for a file the user named. */

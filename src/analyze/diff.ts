@@ -1,5 +1,5 @@
 /**
- * Compare two policies, or a policy and a raw program, or two programs:
+ * Compare two policies, or a policy and a raw program (or filter stack), or two programs:
  * for each ABI, every syscall whose decision differs, with both decisions
  * and both origins, grouped by systemd group.
  *
@@ -18,15 +18,20 @@ import { errnoName } from "../abi/errno.js";
 import { syscallTable } from "../abi/tables.js";
 import { actionPrecedence, decodeAction } from "../bpf/actions.js";
 import type { Insn } from "../bpf/insn.js";
-import { interpret } from "../bpf/interpret.js";
+import { evaluateStack, interpret } from "../bpf/interpret.js";
 import { decide, rulesFor } from "../policy/evaluate.js";
 import { expandItem, syscallGroups } from "../policy/groups.js";
 import type { Policy } from "../policy/model.js";
 
-/** One side of a diff: a policy, or a raw program with the ABIs to check it on. */
+/**
+ * One side of a diff: a policy, a raw program with the ABIs to check it on,
+ * or a filter stack (oldest first; a live process's, `pid:N`) run as the
+ * kernel stacks filters.
+ */
 export type DiffSide =
   | { readonly kind: "policy"; readonly policy: Policy; readonly label: string }
-  | { readonly kind: "program"; readonly insns: readonly Insn[]; readonly abis: readonly AbiName[]; readonly label: string };
+  | { readonly kind: "program"; readonly insns: readonly Insn[]; readonly abis: readonly AbiName[]; readonly label: string }
+  | { readonly kind: "stack"; readonly programs: readonly (readonly Insn[])[]; readonly abis: readonly AbiName[]; readonly label: string };
 
 /** A decision of one side, for one call. */
 export interface SideDecision {
@@ -167,7 +172,13 @@ function sideDecision(side: DiffSide, abi: AbiName, nr: number, args: readonly b
     const d = decide(side.policy, { arch: info.auditArch, nr, args });
     return { action: retText(d.ret, abi), ret: d.ret >>> 0, origin: d.origin };
   }
-  const r = interpret(side.insns, { nr, arch: info.auditArch, instructionPointer: 0n, args }, info.endian);
+  const data = { nr, arch: info.auditArch, instructionPointer: 0n, args };
+  if (side.kind === "stack") {
+    const r = evaluateStack(side.programs, data, info.endian);
+    const origin = r.decidedBy < 0 ? `every filter of the stack allows it` : `filter ${r.decidedBy + 1} of ${side.programs.length}`;
+    return { action: retText(r.ret, abi), ret: r.ret >>> 0, origin };
+  }
+  const r = interpret(side.insns, data, info.endian);
   return { action: retText(r.ret, abi), ret: r.ret >>> 0, origin: "program" };
 }
 

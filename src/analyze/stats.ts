@@ -9,7 +9,7 @@ import { syscallNumber, syscallTable } from "../abi/tables.js";
 import { SECCOMP_RET_ALLOW, formatAction } from "../bpf/actions.js";
 import { isConstAllow } from "../bpf/cache.js";
 import type { Insn } from "../bpf/insn.js";
-import { interpret } from "../bpf/interpret.js";
+import { evaluateStack, interpret } from "../bpf/interpret.js";
 import { conditionWidth, decide, rulesFor } from "../policy/evaluate.js";
 import { formatPolicyAction, ruleAbis, type Policy } from "../policy/model.js";
 
@@ -118,6 +118,22 @@ export interface AbiStats {
  * conditions make it argument-dependent); without it, in program terms.
  */
 export function programStats(insns: readonly Insn[], abis: readonly AbiName[], policy?: Policy): AbiStats[] {
+  return statsOf([insns], abis, policy);
+}
+
+/**
+ * Statistics of a filter stack (oldest first), as the kernel runs it: every
+ * filter runs on every syscall, so the executed counts add up over the
+ * filters; a syscall is cacheable only when every filter const-allows it
+ * (each filter's bitmap starts from its predecessor's, {@link cachedSyscalls}).
+ * `instructions` is the total over the filters. Reasons are in program terms
+ * (the filter that decides, or the one that reads more than nr and arch).
+ */
+export function stackStats(programs: readonly (readonly Insn[])[], abis: readonly AbiName[]): AbiStats[] {
+  return statsOf(programs, abis, undefined);
+}
+
+function statsOf(programs: readonly (readonly Insn[])[], abis: readonly AbiName[], policy: Policy | undefined): AbiStats[] {
   return abis.map((abi) => {
     const info = getAbi(abi);
     const table = syscallTable(abi);
@@ -127,10 +143,11 @@ export function programStats(insns: readonly Insn[], abis: readonly AbiName[], p
     let max = -1;
     let maxNr = first;
     for (let nr = first; nr <= last; nr++) {
-      const r = interpret(insns, { nr, arch: info.auditArch, instructionPointer: 0n, args: [0n, 0n, 0n, 0n, 0n, 0n] }, info.endian);
-      total += r.steps;
-      if (r.steps > max) {
-        max = r.steps;
+      let steps = 0;
+      for (const insns of programs) steps += interpret(insns, { nr, arch: info.auditArch, instructionPointer: 0n, args: [0n, 0n, 0n, 0n, 0n, 0n] }, info.endian).steps;
+      total += steps;
+      if (steps > max) {
+        max = steps;
         maxNr = nr;
       }
     }
@@ -138,8 +155,8 @@ export function programStats(insns: readonly Insn[], abis: readonly AbiName[], p
     const reason = NOT_CACHED[abi];
     const syscalls: CacheEntry[] = table.map((e) => {
       if (reason !== undefined) return { name: e.name, nr: e.nr, cacheable: false, why: reason };
-      if (isConstAllow(insns, info.auditArch, e.nr)) return { name: e.name, nr: e.nr, cacheable: true };
-      return { name: e.name, nr: e.nr, cacheable: false, why: notCacheableWhy(insns, abi, e.name, e.nr, policy) };
+      if (programs.every((insns) => isConstAllow(insns, info.auditArch, e.nr))) return { name: e.name, nr: e.nr, cacheable: true };
+      return { name: e.name, nr: e.nr, cacheable: false, why: programs.length === 1 ? notCacheableWhy(programs[0]!, abi, e.name, e.nr, policy) : stackNotCacheableWhy(programs, abi, e.nr) };
     });
     const cacheable = syscalls.filter((e) => e.cacheable).map((e) => e.name);
     const cache: CacheStats =
@@ -149,11 +166,21 @@ export function programStats(insns: readonly Insn[], abis: readonly AbiName[], p
     return {
       abi,
       ...(policy !== undefined ? { conditions: conditionWidthStats(policy, abi) } : {}),
-      instructions: insns.length,
+      instructions: programs.reduce((n, p) => n + p.length, 0),
       executed: { avg: total / numbers, max, maxNr, numbers },
       cache,
     };
   });
+}
+
+/** Why a stack does not let the kernel cache `nr`: the first filter (oldest first) that is not const-ALLOW for it. */
+function stackNotCacheableWhy(programs: readonly (readonly Insn[])[], abi: AbiName, nr: number): string {
+  const info = getAbi(abi);
+  const zero = [0n, 0n, 0n, 0n, 0n, 0n];
+  const r = evaluateStack(programs, { nr, arch: info.auditArch, instructionPointer: 0n, args: zero }, info.endian);
+  if (r.ret >>> 0 !== 0x7fff0000) return `decision is ${formatAction(r.ret)} (filter ${r.decidedBy + 1} of ${programs.length}), not ALLOW`;
+  const k = programs.findIndex((p) => !isConstAllow(p, info.auditArch, nr));
+  return `argument-dependent (filter ${k + 1} of ${programs.length} reads more than nr and arch before allowing it)`;
 }
 
 /** How many of the policy's conditions on `abi` compare fewer bits than the register (see {@link ConditionWidthStats}). */

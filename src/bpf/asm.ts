@@ -17,7 +17,18 @@
  * `.insn code, jt, jf, k` for any raw instruction. Constants are decimal or
  * 0x hex, at most 0xffffffff (a negative decimal is its 32-bit two's
  * complement). Errors name the line.
+ *
+ * Constants may also be names: `#AUDIT_ARCH_X86_64` (any ABI's AUDIT_ARCH),
+ * `#X32_SYSCALL_BIT`, and syscall names, `#openat` or `#x32:read` (an ABI
+ * prefix). An unprefixed syscall name is numbered on `arch` when given, else
+ * on the ABI of the last AUDIT_ARCH constant a jump compared against above
+ * it (the order in which such programs are written: check the arch, then
+ * dispatch on nr); with neither it is an error naming the line. The
+ * disassembler prints numbers (names only in comments), so its output
+ * assembles to the same bytes whatever the options.
  */
+import { ABIS, abisByAuditArch, lookupAbi, X32_SYSCALL_BIT, type AbiName } from "../abi/arch.js";
+import { syscallNumber } from "../abi/tables.js";
 import { SyscageError } from "../errors.js";
 import { parseAction } from "./actions.js";
 import {
@@ -69,11 +80,28 @@ function splitOperands(s: string): string[] {
   return t.split(",").map((x) => x.trim());
 }
 
+/** Options of {@link assemble}. */
+export interface AssembleOptions {
+  /** The ABI unprefixed syscall names are numbered on (else the arch compared last above, see the module doc). */
+  arch?: AbiName;
+}
+
+/** Instructions and, for each, the 1-based line of the text it came from. */
+export interface AssembledProgram {
+  readonly insns: Insn[];
+  readonly lines: readonly number[];
+}
+
 /**
  * Assemble text into instructions. `source` names the input in errors
  * (`source:line: …`). Throws SyscageError BPF_ASM.
  */
-export function assemble(text: string, source = "<input>"): Insn[] {
+export function assemble(text: string, source = "<input>", opts: AssembleOptions = {}): Insn[] {
+  return assembleProgram(text, source, opts).insns;
+}
+
+/** {@link assemble}, also giving the source line of each instruction (for the verifier's findings). */
+export function assembleProgram(text: string, source = "<input>", opts: AssembleOptions = {}): AssembledProgram {
   const labels = new Map<string, number>();
   const pending: PendingLine[] = [];
   const err = (line: number, msg: string): SyscageError => new SyscageError("BPF_ASM", `${source}:${line}: ${msg}`);
@@ -96,10 +124,44 @@ export function assemble(text: string, source = "<input>"): Insn[] {
   });
 
   const insns: Insn[] = [];
+  const names: NameState = { ...(opts.arch !== undefined ? { arch: opts.arch } : {}), compared: undefined };
   pending.forEach((p, pc) => {
-    insns.push(assembleOne(p, pc, labels, pending.length, (msg) => err(p.line, msg)));
+    insns.push(assembleOne(p, pc, labels, pending.length, names, (msg) => err(p.line, msg)));
   });
-  return insns;
+  return { insns, lines: pending.map((p) => p.line) };
+}
+
+/** What unprefixed syscall names are numbered on: the option, or the last AUDIT_ARCH compared. */
+interface NameState {
+  arch?: AbiName;
+  compared: AbiName | undefined;
+}
+
+const AUDIT_ARCH_NAMES: ReadonlyMap<string, number> = new Map([...ABIS.values()].map((a) => [a.auditArchName.toUpperCase(), a.auditArch >>> 0]));
+
+/** The value of a named constant (`AUDIT_ARCH_…`, `X32_SYSCALL_BIT`, a syscall, `abi:syscall`), or undefined when `t` is not a name. */
+function namedConstant(t: string, names: NameState, fail: (msg: string) => SyscageError): number | undefined {
+  const m = /^(?:([A-Za-z][\w]*):)?([A-Za-z_][\w]*)$/.exec(t);
+  if (m === null) return undefined;
+  const [, prefix, name] = m;
+  if (prefix === undefined) {
+    const arch = AUDIT_ARCH_NAMES.get(name!.toUpperCase());
+    if (arch !== undefined) return arch;
+    if (name!.toUpperCase() === "X32_SYSCALL_BIT") return X32_SYSCALL_BIT;
+  }
+  let abi: AbiName | undefined;
+  if (prefix !== undefined) {
+    abi = lookupAbi(prefix);
+    if (abi === undefined) throw fail(`"${prefix}" in "#${t}" is not an ABI; write e.g. #x86_64:${name} or #x32:${name}`);
+  } else {
+    abi = names.arch ?? names.compared;
+  }
+  if (abi === undefined) {
+    throw fail(`"#${t}" is not a number, and a syscall name needs an ABI: give --arch, write #x86_64:${name}, or compare the arch above this line (jne #AUDIT_ARCH_X86_64, …)`);
+  }
+  const nr = syscallNumber(abi, name!);
+  if (nr === undefined) throw fail(`"#${t}": ${abi} has no syscall "${name}"`);
+  return nr >>> 0;
 }
 
 function parseNumber(s: string, what: string, fail: (msg: string) => SyscageError): number {
@@ -116,8 +178,12 @@ function parseNumber(s: string, what: string, fail: (msg: string) => SyscageErro
   return v;
 }
 
-function parseImm(s: string, fail: (msg: string) => SyscageError): number {
+function parseImm(s: string, fail: (msg: string) => SyscageError, names?: NameState): number {
   if (!s.startsWith("#")) throw fail(`expected a constant "#k", got "${s}"`);
+  if (names !== undefined) {
+    const v = namedConstant(s.slice(1).trim(), names, fail);
+    if (v !== undefined) return v;
+  }
   return parseNumber(s.slice(1), "constant", fail);
 }
 
@@ -126,6 +192,7 @@ function assembleOne(
   pc: number,
   labels: ReadonlyMap<string, number>,
   count: number,
+  names: NameState,
   fail: (msg: string) => SyscageError,
 ): Insn {
   const ops = p.operands;
@@ -168,7 +235,7 @@ function assembleOne(
       if (m !== "ld") throw fail(`${m} takes "[k]" or "[x + k]", got "${o}"`);
       if (/^#?len$/i.test(o)) return loadLen();
       if (/^M\s*\[/i.test(o)) return loadMem(mem(o));
-      return loadConst(parseImm(o, fail));
+      return loadConst(parseImm(o, fail, names));
     }
     case "ldx":
     case "ldxb": {
@@ -179,7 +246,7 @@ function assembleOne(
       if (m === "ldxb") throw fail(`ldxb takes "4*([k]&0xf)", got "${o}"`);
       if (/^#?len$/i.test(o)) return loadXLen();
       if (/^M\s*\[/i.test(o)) return loadXMem(mem(o));
-      return loadXConst(parseImm(o, fail));
+      return loadXConst(parseImm(o, fail, names));
     }
     case "st":
       want(1);
@@ -226,7 +293,7 @@ function assembleOne(
     const o = ops[0]!;
     const op = ALU_OPS[m as AluOp];
     if (/^x$/i.test(o)) return insn(BPF_ALU | op | BPF_X);
-    return insn(BPF_ALU | op | BPF_K, parseImm(o, fail));
+    return insn(BPF_ALU | op | BPF_K, parseImm(o, fail, names));
   }
   const swapped: Readonly<Record<string, JumpOp>> = { jne: "jeq", jlt: "jge", jle: "jgt" };
   if (m in JUMP_OPS || m in swapped) {
@@ -234,7 +301,11 @@ function assembleOne(
     const base: JumpOp = m in JUMP_OPS ? (m as JumpOp) : swapped[m]!;
     const o = ops[0]!;
     const isX = /^x$/i.test(o);
-    const k = isX ? 0 : parseImm(o, fail);
+    const k = isX ? 0 : parseImm(o, fail, names);
+    if (!isX && base !== "jset") {
+      const abi = abisByAuditArch(k)[0];
+      if (abi !== undefined) names.compared = abi.name;
+    }
     let jt = target(ops[1]!);
     let jf = ops.length === 3 ? target(ops[2]!) : 0;
     if (m in swapped) [jt, jf] = [jf, jt];

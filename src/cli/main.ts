@@ -38,7 +38,8 @@ function commander(): typeof import("commander") {
  */
 const COMMANDS: readonly { names: readonly string[]; load: () => Promise<Module> }[] = [
   { names: ["resolve"], load: () => import("./commands/resolve.js") },
-  { names: ["disasm", "verify", "emulate"], load: () => import("./commands/bpf.js") },
+  { names: ["disasm", "asm", "verify", "emulate"], load: () => import("./commands/bpf.js") },
+  { names: ["dump"], load: () => import("./commands/dump.js") },
   { names: ["compile", "stats"], load: () => import("./commands/compile.js") },
   { names: ["groups"], load: () => import("./commands/groups.js") },
   { names: ["run"], load: () => import("./commands/run.js") },

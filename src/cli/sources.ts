@@ -6,6 +6,7 @@
  * file) — or the word `nspawn`, shaped or built by the policy options with a
  * side prefix (`--a-…`, `--b-…`). And their "trouble" exit (status 2).
  */
+import { isPidSource, loadPidStack } from "./pid-source.js";
 import { looksLikeSpoYaml } from "../policy/spo.js";
 import { pinInputFile } from "../read-file.js";
 import { extname } from "node:path";
@@ -92,7 +93,7 @@ export function fileKind(path: string): FileKind {
 
 export interface LoadedSide {
   readonly side: DiffSide;
-  readonly kind: FileKind | "nspawn" | "options";
+  readonly kind: FileKind | "nspawn" | "options" | "process";
   readonly warnings: readonly string[];
 }
 
@@ -111,6 +112,13 @@ function loadSideUnchecked(name: string, file: string | undefined, values: Polic
     const l = loadPolicy(values);
     const label = file === "nspawn" && given.length > 0 ? `nspawn (${given.join(" ")})` : given.length > 0 ? `${l.source} (${given.join(" ")})` : l.source;
     return { side: { kind: "policy", policy: l.policy, label }, kind: file === undefined && given.length > 0 ? "options" : "nspawn", warnings: l.warnings };
+  }
+  if (isPidSource(file)) {
+    const bad = given.filter((g) => !g.endsWith("-arch"));
+    if (bad.length > 0) throw new SyscageError("BAD_USAGE", `side ${name} is a running process's filter stack (${file}); ${bad.join(", ")} cannot apply to it (only --${name.toLowerCase()}-arch)`);
+    const abis = values.arch !== undefined ? parsePolicyArch(values.arch) : otherAbis().length > 0 ? parsePolicyArch(otherAbis().join(",")) : [...localAbis()];
+    const s = loadPidStack(file);
+    return { side: { kind: "stack", programs: s.programs, abis, label: s.label }, kind: "process", warnings: [] };
   }
   const kind = fileKind(file);
   const clash = (allowed: readonly string[]): void => {

@@ -174,8 +174,28 @@ let runCounter = 0;
  * within `timeoutMs` (nspawn's stderr is in the message).
  */
 export async function dumpNspawnFilters(opts: NspawnRunOptions = {}, timeoutMs = 20_000): Promise<DumpedStack> {
+  const helper = join(dumpHelperDir(), "dump-filters");
+  return withNspawnPayload(opts, (payload, argv, stderr) => {
+    const r = spawnSync(helper, ["pid", String(payload)], { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`dump-filters pid ${payload} failed (${r.status}): ${r.stderr}`);
+    const inKernelOrder = parseDump(r.stdout);
+    const filters = stackOrder() === "oldest-first" ? inKernelOrder : [...inKernelOrder].reverse();
+    return { filters, argv, stderr: stderr() };
+  }, timeoutMs);
+}
+
+/**
+ * Start systemd-nspawn with `opts` and a payload that waits, call `fn` with
+ * the payload's host pid (it carries the container's filter stack) while the
+ * container runs, then stop the container. Rejects when the container does
+ * not come up within `timeoutMs` (nspawn's stderr is in the message).
+ */
+export async function withNspawnPayload<T>(
+  opts: NspawnRunOptions,
+  fn: (payload: number, argv: readonly string[], stderr: () => string) => T | Promise<T>,
+  timeoutMs = 20_000,
+): Promise<T> {
   const dir = dumpHelperDir();
-  const helper = join(dir, "dump-filters");
   const argv = [
     "systemd-nspawn",
     "-q",
@@ -216,11 +236,7 @@ export async function dumpNspawnFilters(opts: NspawnRunOptions = {}, timeoutMs =
     if (child.pid === undefined) throw new Error("systemd-nspawn has no pid");
     const payload = descendants(child.pid).filter((p) => comm(p) === "dump-filters");
     if (payload.length !== 1) throw new Error(`expected one dump-filters process under nspawn ${child.pid}, found ${payload.length}`);
-    const r = spawnSync(helper, ["pid", String(payload[0])], { encoding: "utf8" });
-    if (r.status !== 0) throw new Error(`dump-filters pid ${payload[0]} failed (${r.status}): ${r.stderr}`);
-    const inKernelOrder = parseDump(r.stdout);
-    const filters = stackOrder() === "oldest-first" ? inKernelOrder : [...inKernelOrder].reverse();
-    return { filters, argv, stderr };
+    return await fn(payload[0]!, argv, () => stderr);
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     throw new Error(`${msg}\n  command: ${argv.join(" ")}\n  nspawn stderr: ${stderr.trim()}`);

@@ -4,6 +4,7 @@
  * byte order of the machine that loads them; disasm and emulate take either):
  *
  * - `syscage disasm FILE [--arch A]`   readable assembly
+ * - `syscage asm FILE.s [-o FILE.bpf] [--arch A]`  assemble that text back (verified as the kernel would)
  * - `syscage verify FILE [--arch A] [--json]`  the kernel's load-time checks, in A's byte order (default the host's)
  * - `syscage emulate FILE --arch A (--syscall NAME | --nr N) [--args …] [--ip N] [--quiet] [--json]`
  *   run the program on one syscall, exactly as the kernel would
@@ -14,13 +15,23 @@ import { resolveSyscall } from "../../abi/tables.js";
 import { SyscageError } from "../../errors.js";
 import { formatAction } from "../../bpf/actions.js";
 import { hostEndian, readProgramFile, readProgramFileAnyOrder } from "../../bpf/codec.js";
+import { writeFileSync } from "node:fs";
+import { assembleProgram } from "../../bpf/asm.js";
+import { encodeProgram } from "../../bpf/codec.js";
 import { disassemble, formatInsn } from "../../bpf/disasm.js";
+import { readInputText } from "../../read-file.js";
 import { interpret, type SeccompData } from "../../bpf/interpret.js";
 import { assertValid, verify } from "../../bpf/verify.js";
 import { printJson } from "../output.js";
 
 interface DisasmOpts {
   arch?: string;
+}
+
+interface AsmOpts {
+  output?: string;
+  arch?: string;
+  json?: boolean;
 }
 
 interface VerifyOpts {
@@ -97,6 +108,38 @@ function runDisasm(file: string, opts: DisasmOpts): void {
   // In the byte order of --arch's machine (what `syscage compile` writes for it) or the host's, unless only the other one gives a valid program.
   const insns = readProgramFileAnyOrder(file, arch !== undefined ? getAbi(arch).endian : hostEndian());
   process.stdout.write(disassemble(insns, arch !== undefined ? { arch } : {}));
+}
+
+function runAsm(file: string, opts: AsmOpts): void {
+  const arch: AbiName | undefined = opts.arch !== undefined ? parseAbi(opts.arch) : undefined;
+  const path = file === "-" ? "/dev/stdin" : file;
+  const name = file === "-" ? "<stdin>" : file;
+  const { insns, lines } = assembleProgram(readInputText(path, "assembly"), name, arch !== undefined ? { arch } : {});
+  if (insns.length === 0) throw new SyscageError("BPF_ASM", `${name}: no instructions; a seccomp program needs at least one (e.g. ret ALLOW)`);
+  const findings = verify(insns);
+  if (findings.length > 0) {
+    // The first finding is the one the kernel fails on; name its line.
+    const f = findings[0]!;
+    const line = lines[Math.min(f.index, lines.length - 1)]!;
+    const more = findings.length > 1 ? ` (and ${findings.length - 1} more problem${findings.length > 2 ? "s" : ""}: syscage verify lists them all)` : "";
+    throw new SyscageError("BPF_VERIFY", `${name}:${line}: instruction ${f.index}: the kernel would refuse this program: ${f.rule}: ${f.message}${more}`);
+  }
+  const endian = arch !== undefined ? getAbi(arch).endian : hostEndian();
+  const bytes = encodeProgram(insns, endian);
+  if (opts.output !== undefined) writeFileSync(opts.output, bytes);
+  if (opts.json === true) {
+    printJson({
+      source: name,
+      ...(opts.output !== undefined ? { output: opts.output } : {}),
+      byteOrder: endian,
+      instructions: insns.map((i, n) => ({ line: lines[n], code: i.code, jt: i.jt, jf: i.jf, k: i.k >>> 0 })),
+      program: Buffer.from(bytes).toString("hex"),
+    });
+    return;
+  }
+  if (opts.output !== undefined) return;
+  if (process.stdout.isTTY === true) throw new SyscageError("BAD_USAGE", "refusing to write a raw BPF program to the terminal; give -o FILE.bpf or pipe the output");
+  process.stdout.write(bytes);
 }
 
 /** Without --arch, a file that only makes sense in the other byte order gets a hint (a program compiled for s390x read on x86_64). */
@@ -185,6 +228,35 @@ Example:
   syscage disasm filter.bpf --arch x86_64`,
     )
     .action((file: string, opts: DisasmOpts) => runDisasm(file, opts));
+
+  program
+    .command("asm")
+    .description("assemble the text syscage disasm prints (labels, names, comments) into a raw seccomp BPF program, verified with the kernel's rules")
+    .argument("<file.s>", "assembly text (- for standard input)")
+    .option("-o, --output <file.bpf>", "write the raw program here (default: standard output, never a terminal)")
+    .option("--arch <abi>", "write in this ABI's byte order (default: this host's), and number unprefixed syscall names (#openat) on it")
+    .option("--json", "print {source, output?, byteOrder, instructions: [{line, code, jt, jf, k}], program (hex)} instead of the raw bytes")
+    .addHelpText(
+      "after",
+      `
+The language is disasm's: one instruction per line, labels "NAME:", comments
+from ";". Constants are #decimal, #0xhex, or names: #AUDIT_ARCH_X86_64,
+#X32_SYSCALL_BIT, syscalls (#openat: numbered on --arch, or on the ABI of the
+last AUDIT_ARCH compared above; #x32:read names the ABI). ret takes #k, a, or
+an action: ALLOW, ERRNO(1), KILL_PROCESS, TRAP(5), LOG, …; jne/jlt/jle swap
+the targets of jeq/jge/jgt; .insn CODE, JT, JF, K writes any raw instruction.
+
+The program is checked as the kernel checks it at load time (syscage verify);
+a program the kernel would refuse is an error naming the line. disasm's
+output assembles back to the same bytes.
+
+Exit status: 0 written; 1 an error (its line is named).
+
+Examples:
+  syscage disasm filter.bpf | syscage asm - -o same.bpf
+  syscage asm filter.s -o filter.bpf --arch x86_64`,
+    )
+    .action((file: string, opts: AsmOpts) => runAsm(file, opts));
 
   program
     .command("verify")

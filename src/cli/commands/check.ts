@@ -8,6 +8,7 @@
  * A and B are the sources `diff` takes (src/cli/sources.ts): a file, the
  * word `nspawn`, or the policy options with an `--a-`/`--b-` prefix.
  */
+import { isPidSource } from "../pid-source.js";
 import { extname } from "node:path";
 import { Command, CommanderError } from "commander";
 import type { DiffSide } from "../../analyze/diff.js";
@@ -21,7 +22,9 @@ type CheckOpts = SideOpts & { within?: string; exactData?: boolean; all?: boolea
 
 /** The relation source of a loaded side. */
 export function relationSource(s: DiffSide): RelationSource {
-  return s.kind === "policy" ? s.policy : { kind: "program", programs: [s.insns], abis: s.abis };
+  if (s.kind === "policy") return s.policy;
+  // A live process's stack (pid:N) is checked as the kernel runs it: every filter, oldest first.
+  return { kind: "program", programs: s.kind === "stack" ? s.programs : [s.insns], abis: s.abis };
 }
 
 const hex = (v: number): string => `0x${(v >>> 0).toString(16)}`;
@@ -67,7 +70,7 @@ function runCheck(file: string | undefined, opts: CheckOpts): void {
     if (fa === undefined && a.given.length === 0) {
       throw new SyscageError("BAD_USAGE", `check needs the policy to check: A (a file, or "nspawn" for nspawn's default), or --a-… policy options`);
     }
-    const isProgram = (f: string | undefined): boolean => f !== undefined && f !== "nspawn" && extname(f).toLowerCase() === ".bpf";
+    const isProgram = (f: string | undefined): boolean => f !== undefined && f !== "nspawn" && (extname(f).toLowerCase() === ".bpf" || isPidSource(f));
     const abisOf = (s: LoadedSide | undefined): readonly string[] => (s === undefined ? [] : s.side.kind === "policy" ? s.side.policy.abis : s.side.abis);
     let sa: LoadedSide;
     let sb: LoadedSide;

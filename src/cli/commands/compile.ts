@@ -3,22 +3,26 @@
  *
  * - `syscage compile [policy options] [--format raw|disasm|c|json] [-o FILE]`
  *   compile a policy to a seccomp program
- * - `syscage stats [policy options] [--json]`
- *   size, executed instructions and kernel-cacheable syscalls per ABI
+ * - `syscage stats [policy options] [--json]`, `syscage stats FILE.bpf|pid:N [--arch LIST]`
+ *   size, executed instructions and kernel-cacheable syscalls per ABI (of a
+ *   policy's program, a raw program, or a running process's filter stack)
  */
 import { writeFileSync } from "node:fs";
 import { extname } from "node:path";
 import type { Command } from "commander";
-import { getAbi } from "../../abi/arch.js";
-import { programStats, type AbiStats } from "../../analyze/stats.js";
-import { encodeProgram } from "../../bpf/codec.js";
+import { getAbi, localAbis } from "../../abi/arch.js";
+import { programStats, stackStats, type AbiStats } from "../../analyze/stats.js";
+import { encodeProgram, readProgramFileAnyOrder } from "../../bpf/codec.js";
+import { assertValid } from "../../bpf/verify.js";
 import { disassemble, disassembleLines } from "../../bpf/disasm.js";
 import { classify, type Insn } from "../../bpf/insn.js";
 import { compile, type CompiledProgram } from "../../compile/index.js";
 import { SyscageError, didYouMean, suggest } from "../../errors.js";
 import { FILTER_FLAGS, type FilterFlag, type Policy } from "../../policy/model.js";
 import { formatTable, printJson, toJson } from "../output.js";
-import { addPolicyOptions, loadPolicy, type PolicyOptionValues } from "../policy-options.js";
+import { isPidSource, loadPidStack } from "../pid-source.js";
+import { POLICY_OPTIONS } from "../policy-option-table.js";
+import { addPolicyOptions, loadPolicy, parsePolicyArch, type PolicyOptionValues } from "../policy-options.js";
 
 /** Output formats of `syscage compile`. */
 export type OutputFormat = "raw" | "disasm" | "c" | "json";
@@ -250,11 +254,32 @@ function statsJson(policy: string, stats: readonly AbiStats[]): unknown {
   };
 }
 
-function runStats(opts: StatsOpts): void {
-  const { prog, source, policy } = compilePolicy(opts);
-  const stats = programStats(prog.insns, prog.abis, policy);
+/** `stats FILE.bpf|pid:N`: the stack's statistics on --arch's ABIs (default the host's). */
+function sourceStats(source: string, opts: StatsOpts): { stats: AbiStats[]; label: string } {
+  const given = POLICY_OPTIONS.filter((o) => o.attr !== "arch" && opts[o.attr] !== undefined).map((o) => `--${o.name}`);
+  if (given.length > 0) throw new SyscageError("BAD_USAGE", `stats of ${source}: ${given.join(", ")} cannot apply to a program (only --arch); drop them, or drop ${source} for the stats of the policy they make`);
+  const abis = opts.arch !== undefined ? parsePolicyArch(opts.arch) : [...localAbis()];
+  if (isPidSource(source)) {
+    const s = loadPidStack(source);
+    return { stats: stackStats(s.programs, abis), label: s.label };
+  }
+  const insns = readProgramFileAnyOrder(source, getAbi(abis[0]!).endian);
+  assertValid(insns, source);
+  return { stats: programStats(insns, abis), label: `${source} (raw program)` };
+}
+
+function runStats(source: string | undefined, opts: StatsOpts): void {
+  let stats: AbiStats[];
+  let label: string;
+  if (source !== undefined) ({ stats, label } = sourceStats(source, opts));
+  else {
+    const { prog, source: policySource, policy } = compilePolicy(opts);
+    stats = programStats(prog.insns, prog.abis, policy);
+    label = policySource;
+  }
+  const source_ = label;
   if (opts.json === true) {
-    printJson(statsJson(source, stats));
+    printJson(statsJson(source_, stats));
     return;
   }
   const rows: string[][] = [["ABI", "instructions", "executed avg", "executed max", "kernel-cacheable"]];
@@ -346,7 +371,8 @@ Examples:
     .action((opts: CompileOpts) => runCompile(opts));
 
   addPolicyOptions(program.command("stats"))
-    .description("compile a policy and show, per ABI, its size, instructions executed per syscall, and kernel-cacheable syscalls")
+    .description("compile a policy (or take a raw program, or a running process's filter stack) and show, per ABI, its size, instructions executed per syscall, and kernel-cacheable syscalls")
+    .argument("[source]", "instead of a policy: FILE.bpf (a raw program) or pid:N (the filter stack of running process N; executed counts add up over its filters, a syscall is cacheable only if every filter allows it)")
     .option("--list", "also list, per ABI, the cacheable syscalls and each one that is not, with why")
     .option("--json", "print {policy, args, abis: [{abi, instructions, executed: {avg, max, maxNr, numbers}, cache: {modelled, reason?, cacheable, tableSize, syscalls: [{name, nr, cacheable, why?}]}}]}")
     .addHelpText(
@@ -370,7 +396,8 @@ ABI has no cache at all.
 
 Examples:
   syscage stats --list
-  syscage stats --json --arch x86_64 | jq '.abis[0].cache.syscalls[] | select(.cacheable | not)'`,
+  syscage stats --json --arch x86_64 | jq '.abis[0].cache.syscalls[] | select(.cacheable | not)'
+  syscage stats pid:4242                    (the stack a running process really has)`,
     )
-    .action((opts: StatsOpts) => runStats(opts));
+    .action((source: string | undefined, opts: StatsOpts) => runStats(source, opts));
 }

@@ -12,6 +12,7 @@
  * file side shape it as they shape `--policy`, `--profile`, `--settings` or
  * `--unit`. A side given by neither is nspawn's default.
  */
+import { isPidSource } from "../pid-source.js";
 import { extname } from "node:path";
 import { Command, CommanderError } from "commander";
 import { diffPolicies, type PolicyDiff } from "../../analyze/diff.js";
@@ -75,7 +76,7 @@ function runDiff(files: string[], opts: SideOpts): void {
       if (b.values.arch === undefined) b.values.arch = opts.arch;
     }
     const [fa, fb] = assignSides(files, a.given.length > 0, b.given.length > 0);
-    const aIsProgram = fa !== undefined && fa !== "nspawn" && extname(fa).toLowerCase() === ".bpf";
+    const aIsProgram = fa !== undefined && fa !== "nspawn" && (extname(fa).toLowerCase() === ".bpf" || isPidSource(fa));
     let sa: LoadedSide | undefined;
     let sb: LoadedSide | undefined;
     // A raw program is checked on the other side's ABIs, so load the policy side first.
@@ -102,7 +103,7 @@ export function register(program: Command): void {
   const cmd = program
     .command("diff")
     .description("compare two policies (files, nspawn option sets, profiles, raw programs): every syscall whose decision differs, per ABI, grouped by systemd group")
-    .argument("[a]", "side A: FILE.json (policy or profile), FILE.bpf, FILE.nspawn, FILE.service, or nspawn")
+    .argument("[a]", "side A: FILE.json (policy or profile), FILE.bpf, FILE.nspawn, FILE.service, pid:N, or nspawn")
     .argument("[b]", "side B: the same kinds")
     .option("--arch <list>", "ABIs of both sides (default: each side's own; the host's for nspawn)")
     .option("--json", "print {a, b, abis: [{abi, compared, differences, groups: [{group, syscalls: [{name, nr, args, differing, tried, a, b, group}]}]}], total, equal}")
@@ -118,6 +119,9 @@ Each side is one policy source:
   FILE.json      a syscage policy, or a container profile (detected by content:
                  "defaultAction", or an OCI config.json)
   FILE.bpf       a raw seccomp program (checked on the other side's ABIs, or --a-arch)
+  pid:N          the filter stack running process N really has (read as
+                 syscage dump does, run as the kernel stacks filters; the other
+                 side's ABIs, or --a-arch)
   FILE.nspawn    nspawn settings;  FILE.service  a unit's SystemCallFilter= & co.
   nspawn         nspawn's default filter
   --a-OPTION / --b-OPTION   any policy option for that side: alone they build the
@@ -141,6 +145,7 @@ Examples:
   syscage diff --a-drop-capability=CAP_SYS_BOOT --b-capability=all
   syscage diff docker-default.json docker-default.json --b-capability=CAP_SYS_ADMIN
   syscage diff policy.json filter.bpf                    (a policy vs. its compiled program)
+  syscage diff pid:4242 docker-default.json              (what a container enforces vs. the file meant for it)
   syscage diff app.service --b-property='SystemCallFilter=@system-service'`,
     )
     .action((a: string | undefined, b: string | undefined, opts: SideOpts) => runDiff([a, b].filter((x): x is string => x !== undefined), opts));

@@ -2,12 +2,24 @@
  * `syscage explain [policy options] SYSCALL|NR [--args a0,…] [--json]`:
  * the decision of a policy on one syscall, per ABI, with the chain of rules
  * that produced it and the story behind it (src/analyze/explain.ts).
+ *
+ * `syscage explain SYSCALL|NR FILE.bpf|pid:N [--arch LIST]`: the decision of
+ * a raw program, or of the filter stack of a running process, with each
+ * filter's answer and the one the kernel keeps (src/analyze/explain-stack.ts).
  */
 import type { Command } from "commander";
 import { parseSyscallNumber } from "../../abi/tables.js";
 import { explain, type AbiExplanation, type Explanation } from "../../analyze/explain.js";
+import { localAbis } from "../../abi/arch.js";
+import { explainStack, type StackExplanation } from "../../analyze/explain-stack.js";
+import { hostEndian, readProgramFileAnyOrder } from "../../bpf/codec.js";
+import type { Insn } from "../../bpf/insn.js";
+import { assertValid } from "../../bpf/verify.js";
+import { SyscageError } from "../../errors.js";
 import { printJson } from "../output.js";
-import { addPolicyOptions, loadPolicy, type PolicyOptionValues } from "../policy-options.js";
+import { isPidSource, loadPidStack } from "../pid-source.js";
+import { POLICY_OPTIONS } from "../policy-option-table.js";
+import { addPolicyOptions, loadPolicy, parsePolicyArch, type PolicyOptionValues } from "../policy-options.js";
 import { explainContext } from "../profile-options.js";
 import { parseArgs } from "./bpf.js";
 
@@ -66,6 +78,46 @@ export function formatExplanation(x: Explanation): string {
   return blocks.map((b) => `${b.heads.join(", ")}:\n  ${b.lines.join("\n  ")}\n`).join("\n");
 }
 
+/** The explanation of a program stack as text. */
+export function formatStackExplanation(x: StackExplanation): string {
+  const out: string[] = [];
+  for (const e of x.abis) {
+    out.push(`${e.abi}${e.nr !== undefined ? ` (nr ${e.nr}${e.ret !== undefined ? `, returns ${hex32(e.ret)}` : ""})` : ""}:`);
+    out.push(`  ${e.summary}`);
+    for (const f of e.filters) out.push(`    ${f.filter}: ${f.action} after ${f.steps} instruction${f.steps === 1 ? "" : "s"}${f.decides ? "  <- kept" : ""}`);
+  }
+  return out.join("\n") + "\n";
+}
+
+/** `explain SYSCALL SOURCE`: a raw program or a live stack instead of a policy. */
+function runExplainProgram(syscall: string, source: string, opts: ExplainOpts): void {
+  const given = POLICY_OPTIONS.filter((o) => o.attr !== "arch" && opts[o.attr] !== undefined).map((o) => `--${o.name}`);
+  if (given.length > 0) throw new SyscageError("BAD_USAGE", `explain of ${source}: ${given.join(", ")} cannot apply to a program (only --arch); drop them, or drop ${source} to explain the policy they make`);
+  const abis = opts.arch !== undefined ? parsePolicyArch(opts.arch) : [...localAbis()];
+  let programs: (readonly Insn[])[];
+  let labels: readonly string[];
+  let label: string;
+  if (isPidSource(source)) {
+    const s = loadPidStack(source);
+    programs = [...s.programs];
+    labels = s.filterLabels;
+    label = s.label;
+  } else {
+    const insns = readProgramFileAnyOrder(source, hostEndian());
+    assertValid(insns, source);
+    programs = [insns];
+    labels = [source];
+    label = `${source} (raw program)`;
+  }
+  const args = opts.args !== undefined ? parseArgs(opts.args) : [];
+  const x = explainStack(programs, labels, abis, parseSyscallArgument(syscall), args);
+  if (opts.json === true) {
+    printJson({ source: label, ...x });
+    return;
+  }
+  process.stdout.write(`; ${label}\n${formatStackExplanation(x)}`);
+}
+
 function runExplain(syscall: string, opts: ExplainOpts): void {
   const loaded = loadPolicy(opts);
   for (const w of loaded.warnings) process.stderr.write(`syscage: warning: ${w}\n`);
@@ -84,6 +136,7 @@ export function register(program: Command): void {
   addPolicyOptions(program.command("explain"))
     .description("explain a policy's decision on one syscall: per ABI, the action, the rules that produced it and where they came from")
     .argument("<syscall>", "syscall name (mkdir) or number as seen in seccomp_data.nr (83, 0x53, -1)")
+    .argument("[source]", "instead of a policy: FILE.bpf (a raw program) or pid:N (the filter stack of running process N)")
     .option(
       "--args <list>",
       "up to 6 comma-separated u64 arguments; decimal, 0x hex, or negative decimal meaning 64-bit two's complement (-1 = 0xffffffffffffffff); missing ones are 0",
@@ -110,7 +163,9 @@ Examples:
   syscage explain socket --args 16,3,9
   syscage explain clone3 --profile docker-default.json --arch x86_64
   syscage explain open --arch aarch64
-  syscage explain -p 'SystemCallFilter=@system-service' -p 'SystemCallErrorNumber=EACCES' mount`,
+  syscage explain -p 'SystemCallFilter=@system-service' -p 'SystemCallErrorNumber=EACCES' mount
+  syscage explain openat pid:4242          (what process 4242's filters do, filter by filter)
+  syscage explain mount filter.bpf --arch x86_64`,
     )
-    .action((syscall: string, opts: ExplainOpts) => runExplain(syscall, opts));
+    .action((syscall: string, source: string | undefined, opts: ExplainOpts) => (source !== undefined ? runExplainProgram(syscall, source, opts) : runExplain(syscall, opts)));
 }

@@ -9,6 +9,9 @@
  * Stack order: PROGRAM.bpf is the oldest filter; each `--stack` file was
  * installed after the previous one (the order `seccomp(2)` calls were made,
  * as the dump of a running process lists them).
+ *
+ * Any program may be `pid:N`: the filter stack of the running process N
+ * (read once, src/cli/pid-source.ts), its filters in their places.
  */
 import type { Command } from "commander";
 import { getAbi } from "../../abi/arch.js";
@@ -17,7 +20,9 @@ import { formatAction } from "../../bpf/actions.js";
 import { hostEndian, readProgramFileAnyOrder } from "../../bpf/codec.js";
 import type { Insn } from "../../bpf/insn.js";
 import { formatPolicyAction } from "../../policy/model.js";
+import { SyscageError } from "../../errors.js";
 import { printJson } from "../output.js";
+import { isPidSource, loadPidStack } from "../pid-source.js";
 import { addPolicyOptions, loadPolicy, type PolicyOptionValues } from "../policy-options.js";
 
 interface ProveOpts extends PolicyOptionValues {
@@ -57,15 +62,40 @@ export function register(program: Command): void {
   const cmd = program
     .command("prove")
     .description("check that a raw BPF program (or a stack of them) implements a policy, exhaustively; prints \"equivalent\" or a counterexample (exit 1)")
-    .argument("<program.bpf>", "raw struct sock_filter array (the byte order compile writes for the ABIs, or the other if only that one is valid), the oldest filter of the stack")
-    .option("--stack <file.bpf>", "a further filter installed after the previous ones (repeatable, oldest first)", collect)
+    .argument("<program.bpf>", "raw struct sock_filter array (the byte order compile writes for the ABIs, or the other if only that one is valid), the oldest filter of the stack; or pid:N, the filter stack of running process N")
+    .option("--stack <file.bpf>", "a further filter installed after the previous ones (repeatable, oldest first; pid:N adds a process's stack)", collect)
     .option("--json", "print the result as JSON");
   addPolicyOptions(cmd);
+  cmd.addHelpText(
+    "after",
+    `
+pid:N reads the filter stack of the running process N (as syscage dump does;
+needs CAP_SYS_ADMIN and an unfiltered syscage): what it really enforces.
+
+Exit status: 0 equivalent, 1 a counterexample or an error.
+
+Examples:
+  syscage prove filter.bpf --policy policy.json
+  syscage prove pid:4242 --profile docker-default.json --arch x86_64`,
+  );
   cmd.action((file: string, opts: ProveOpts) => {
     const loaded = loadPolicy(opts);
-    const files = [file, ...(opts.stack ?? [])];
+    const sources = [file, ...(opts.stack ?? [])];
     const endian = loaded.policy.abis.length > 0 ? getAbi(loaded.policy.abis[0]!).endian : hostEndian();
-    const programs: Insn[][] = files.map((f) => readProgramFileAnyOrder(f, endian));
+    const files: string[] = [];
+    const programs: (readonly Insn[])[] = [];
+    for (const f of sources) {
+      if (isPidSource(f)) {
+        // A live stack is in this machine's byte order, as the kernel holds it.
+        const s = loadPidStack(f);
+        files.push(...s.filterLabels);
+        programs.push(...s.programs);
+      } else {
+        files.push(f);
+        programs.push(readProgramFileAnyOrder(f, endian));
+      }
+    }
+    if (programs.length === 0) throw new SyscageError("BAD_USAGE", "prove: no filter to prove (the stack is empty)");
     for (const w of loaded.warnings) process.stderr.write(`syscage: warning: ${w}\n`);
     const r = prove(programs, loaded.policy);
     if (opts.json === true) {
@@ -75,6 +105,7 @@ export function register(program: Command): void {
         notes: r.notes,
         policy: loaded.source,
         programs: files,
+        sources,
         stats: r.stats,
         ...(r.counterexample !== undefined
           ? {
