@@ -33,6 +33,7 @@ const COMMANDS: readonly { name: string; args: readonly string[] }[] = [
   { name: "verify", args: ["verify", "F"] },
   { name: "prove", args: ["prove", "F"] },
   { name: "emulate", args: ["emulate", "F", "--arch", "x86_64", "--syscall", "getpid"] },
+  { name: "asm", args: ["asm", "F", "-o", "/dev/null"] },
 ];
 
 /** Commands for which an empty file is a valid input. */
