@@ -25,13 +25,13 @@ import { fileURLToPath } from "node:url";
 import { getAbi, syscallNumber, type AbiName } from "../src/abi/index.js";
 import { compile, type CompiledProgram } from "../src/compile/index.js";
 import { SyscageError } from "../src/errors.js";
-import { formatC, formatJsonProgram } from "../src/cli/commands/compile.js";
-import { exportPolicy } from "../src/policy/export.js";
+import { exportPolicy } from "../src/export/formats.js";
+import { formatPolicyJson } from "../src/export/policy-json.js";
+import { formatC, formatJsonProgram } from "../src/export/program.js";
 import { definePolicy, type Policy } from "../src/policy/model.js";
 import { nspawnPolicy } from "../src/policy/nspawn.js";
 import { parseProfile } from "../src/policy/oci.js";
 import { buildUnitPolicy, parseUnitFile } from "../src/policy/systemd-unit.js";
-import { formatPolicyJson } from "../src/record/policy-json.js";
 import { policyFromRecording, type RecordedCall } from "../src/record/generate.js";
 import { sharedDataDir } from "./helpers/oracles.js";
 
