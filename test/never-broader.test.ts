@@ -283,7 +283,7 @@ describe("exports are read back and checked before they are written", () => {
 
   test("checkExport: a tampered export that allows more is refused; one that is only stricter passes with approximate", async () => {
     const { checkExport } = await import("../src/analyze/roundtrip.js");
-    const { exportPolicy } = await import("../src/policy/export.js");
+    const { exportPolicy } = await import("../src/export/formats.js");
     const p = definePolicy({ abis: ["x86_64"], default: "ALLOW", unknown: "ALLOW", rules: [{ syscall: "mkdir", action: "ERRNO(EPERM)" }] });
     const text = exportPolicy(p, "oci").text;
     assert.equal(checkExport(p, "oci", text).equal, true);

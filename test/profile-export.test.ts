@@ -1,5 +1,5 @@
 /**
- * Export (src/policy/export.ts): round trips import(export(p)) ≡ p for oci,
+ * Export (src/export/): round trips import(export(p)) ≡ p for oci,
  * docker and spo on random policies and on the nspawn default (its three
  * outcomes kept), the OCI runtime-spec JSON Schema (vendored under
  * test/fixtures/oci-runtime-spec with its license), SPO's limits, and
@@ -16,7 +16,8 @@ import { parse as parseYaml } from "yaml";
 import { getAbi, syscallTable, type AbiName } from "../src/abi/index.js";
 import { SyscageError } from "../src/errors.js";
 import { decide } from "../src/policy/evaluate.js";
-import { exportPolicy, jsonWithBigInts, type ExportFormat } from "../src/policy/export.js";
+import { exportPolicy, type ExportFormat } from "../src/export/formats.js";
+import { toJson } from "../src/export/json.js";
 import { definePolicy, type ArgumentWidthMode, type Policy, type RuleInput } from "../src/policy/model.js";
 import { nspawnPolicy } from "../src/policy/nspawn.js";
 import { parseProfile } from "../src/policy/oci.js";
@@ -29,7 +30,7 @@ const SCHEMA_DIR = fileURLToPath(new URL("./fixtures/oci-runtime-spec/", import.
  * `width` ("u64": as the runtimes compare, whole registers).
  */
 function reimport(text: string, format: ExportFormat, host: AbiName, width: ArgumentWidthMode = "kernel"): Policy {
-  const json = format === "spo" ? jsonWithBigInts((parseYaml(text, { intAsBigInt: true }) as { spec: unknown }).spec) : text;
+  const json = format === "spo" ? toJson((parseYaml(text, { intAsBigInt: true }) as { spec: unknown }).spec) : text;
   return parseProfile(json, `exported.${format}`, { hostArch: host, kernel: "6.1", argumentWidth: width }).policy;
 }
 

@@ -53,7 +53,8 @@ import { compile } from "../src/compile/index.js";
 import { actionRet as policyRet, conditionHolds, decide } from "../src/policy/evaluate.js";
 import type { ArgumentWidthMode, Policy } from "../src/policy/model.js";
 import { DOCKER_DEFAULT_CAPABILITIES, PROFILE_ARCH_NAMES, parseProfile } from "../src/policy/oci.js";
-import { exportPolicy, jsonWithBigInts } from "../src/policy/export.js";
+import { exportPolicy } from "../src/export/formats.js";
+import { toJson } from "../src/export/json.js";
 import { needOracle, sharedDataDir } from "./helpers/oracles.js";
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -407,7 +408,7 @@ function run(inputs: { label: string; profile: PProfile; setup: Setup; full: boo
       skipped++;
       return;
     }
-    const imported = parseProfile(jsonWithBigInts(x.profile), x.label, {
+    const imported = parseProfile(toJson(x.profile), x.label, {
       hostArch: x.setup.host,
       capabilities: x.setup.caps,
       kernel: `${x.setup.kernel[0]}.${x.setup.kernel[1]}.0`,
@@ -599,7 +600,7 @@ test("a libseccomp 2.5.4 flaw on aarch64: no `ld [0]` after the arch check, the 
   const [b] = libseccompBuild([runc.spec]);
   assert.deepEqual(b!.errors, []);
   const theirs = decodeProgram(b!.bpf, "flaw", "little");
-  const policy = parseProfile(jsonWithBigInts(profile), "flaw", { hostArch: "aarch64", kernel: "6.1" }).policy;
+  const policy = parseProfile(toJson(profile), "flaw", { hostArch: "aarch64", kernel: "6.1" }).policy;
   const data = { arch: getAbi("aarch64").auditArch, nr: syscallNumber("aarch64", "epoll_pwait")!, instructionPointer: 0n, args: [0n, 0n, 0n, 16n, 0n, 0n] };
   assert.equal(formatAction(decide(policy, data).ret), "KILL_PROCESS");
   assert.equal(formatAction(interpret(compile(policy).insns, data, "little").ret), "KILL_PROCESS");
@@ -624,7 +625,7 @@ test("the comparison catches a wrong import (mutation self-test)", (t) => {
   // Our side reads getpid as KILL_PROCESS: one rule matches, so that must fail, not be excused.
   const runc = runcConvert(profile, setup);
   const [b] = libseccompBuild([runc.spec]);
-  const wrong = parseProfile(jsonWithBigInts({ ...profile, syscalls: [{ names: ["getpid"], action: "SCMP_ACT_KILL_PROCESS" }, profile.syscalls[1]] }), "wrong", { hostArch: "x86_64", kernel: "6.1" });
+  const wrong = parseProfile(toJson({ ...profile, syscalls: [{ names: ["getpid"], action: "SCMP_ACT_KILL_PROCESS" }, profile.syscalls[1]] }), "wrong", { hostArch: "x86_64", kernel: "6.1" });
   const bad = newReport();
   compareCase({ label: "mutant", policy: wrong.policy, runc, theirs: decodeProgram(b!.bpf, "mutant", "little"), resolved: libseccompResolve(["getpid", "dup"], runc.spec.arches), full: true, seed: 1 }, bad);
   assert.ok(bad.failures.length >= 3, `expected failures on x86_64, x86 and x32, got ${bad.failures.length}`);

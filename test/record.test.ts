@@ -16,7 +16,8 @@ import { syscallNumber } from "../src/abi/tables.js";
 import { expandItem } from "../src/policy/groups.js";
 import { parsePolicyJson } from "../src/policy/json.js";
 import { decide } from "../src/policy/evaluate.js";
-import { formatPolicyJson, homeGroup, policyFromRecording, record, type RecordedCall } from "../src/record/index.js";
+import { formatPolicyJson } from "../src/export/policy-json.js";
+import { homeGroup, policyFromRecording, record, type RecordedCall } from "../src/record/index.js";
 import { spawnCli } from "./helpers/cli.js";
 import { REPO, needRoot, setup } from "./helpers/run-probe.js";
 

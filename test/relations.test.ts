@@ -17,7 +17,7 @@ import { atLeastAsStrict, intersect, merge, proveMerge, union, within, strictnes
 import { checkExport } from "../src/analyze/roundtrip.js";
 import { compile } from "../src/compile/index.js";
 import { abiForCall, decide, rulesFor } from "../src/policy/evaluate.js";
-import { exportPolicy } from "../src/policy/export.js";
+import { exportPolicy } from "../src/export/formats.js";
 import { definePolicy, OPERATORS, type Action, type Condition, type ConditionInput, type Policy, type PolicyInput, type RuleInput } from "../src/policy/model.js";
 import { nspawnPolicy } from "../src/policy/nspawn.js";
 import { parseProfile } from "../src/policy/oci.js";

@@ -1,10 +1,11 @@
 /**
  * syscage/analyze: what a policy or a program decides and how two relate —
  * explain, diff, prove (a program ≡ a policy), the policy algebra (within,
- * intersect, union) and statistics.
+ * intersect, union), the read-back check of an export and statistics.
  */
 export { explain, formatArg, type Explanation, type ExplainQuery, type ExplainContext, type AbiExplanation } from "./explain.js";
 export { diffPolicies, type DiffSide, type PolicyDiff, type AbiDiff, type SyscallDifference } from "./diff.js";
+export { checkExport, readBackExport, type ExportCheck } from "./roundtrip.js";
 export { prove, policyReference, type ProveOptions, type ProveResult, type ProveReference, type Counterexample } from "./prove.js";
 export {
   within,

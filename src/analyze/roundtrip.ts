@@ -9,7 +9,8 @@
 import { hostAbiIfKnown } from "../abi/arch.js";
 import { yamlModule } from "../deps.js";
 import { SyscageError } from "../errors.js";
-import type { ExportFormat } from "../policy/export.js";
+import type { ExportFormat } from "../export/formats.js";
+import { parsePolicyJson } from "../policy/json.js";
 import type { Policy } from "../policy/model.js";
 import { parseProfile } from "../policy/oci.js";
 import { buildUnitPolicy, parseUnitFile } from "../policy/systemd-unit.js";
@@ -17,8 +18,9 @@ import { diffPolicies, type SyscallDifference } from "./diff.js";
 
 /**
  * How syscage reads back `text`, an export of `source` in `format`, with the
- * source's routes mode (a format has no such field: the closing rules of
- * closed routes are written out as rules, and with routes open none are).
+ * source's routes mode (a profile or unit has no such field: the closing
+ * rules of closed routes are written out as rules, and with routes open none
+ * are; syscage's own format has the field).
  */
 export function readBackExport(text: string, format: ExportFormat, source: Policy): Policy {
   const back = readBack(text, format, source);
@@ -28,6 +30,9 @@ export function readBackExport(text: string, format: ExportFormat, source: Polic
 function readBack(text: string, format: ExportFormat, source: Policy): Policy {
   const label = `the ${format} export`;
   switch (format) {
+    case "syscage":
+      // The file says its own routes, network and argument width.
+      return parsePolicyJson(text, label);
     case "oci":
     case "docker":
     case "spo": {

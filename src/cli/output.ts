@@ -1,14 +1,5 @@
 /** Output helpers shared by CLI commands. Library code never prints; the CLI does. */
-
-/** JSON with BigInt values written as decimal numbers (exact, never rounded). */
-export function toJson(value: unknown, indent = 2): string {
-  const marked = JSON.stringify(
-    value,
-    (_k, v: unknown) => (typeof v === "bigint" ? `\u0000big:${v.toString()}` : v),
-    indent,
-  );
-  return marked.replace(/"\\u0000big:(-?\d+)"/g, "$1");
-}
+import { toJson } from "../export/json.js";
 
 export function printJson(value: unknown): void {
   process.stdout.write(toJson(value) + "\n");

@@ -12,22 +12,16 @@ import { extname } from "node:path";
 import type { Command } from "commander";
 import { getAbi, localAbis } from "../../abi/arch.js";
 import { programStats, stackStats, type AbiStats } from "../../analyze/stats.js";
-import { encodeProgram, readProgramFileAnyOrder } from "../../bpf/codec.js";
+import { readProgramFileAnyOrder } from "../../bpf/codec.js";
 import { assertValid } from "../../bpf/verify.js";
-import { disassemble, disassembleLines } from "../../bpf/disasm.js";
-import { classify, type Insn } from "../../bpf/insn.js";
 import { compile, type CompiledProgram } from "../../compile/index.js";
 import { SyscageError, didYouMean, suggest } from "../../errors.js";
-import { FILTER_FLAGS, type FilterFlag, type Policy } from "../../policy/model.js";
-import { formatTable, printJson, toJson } from "../output.js";
+import { PROGRAM_FORMATS, formatProgram, type ProgramFormat } from "../../export/program.js";
+import type { Policy } from "../../policy/model.js";
+import { formatTable, printJson } from "../output.js";
 import { isPidSource, loadPidStack } from "../pid-source.js";
 import { POLICY_OPTIONS } from "../policy-option-table.js";
 import { addPolicyOptions, loadPolicy, parsePolicyArch, type PolicyOptionValues } from "../policy-options.js";
-
-/** Output formats of `syscage compile`. */
-export type OutputFormat = "raw" | "disasm" | "c" | "json";
-
-const FORMATS: readonly OutputFormat[] = ["raw", "disasm", "c", "json"];
 
 interface CompileOpts extends PolicyOptionValues {
   format?: string;
@@ -44,11 +38,11 @@ interface StatsOpts extends PolicyOptionValues {
  * `-o` (.c/.h → c, .json → json, .s/.asm/.txt → disasm, anything else → raw);
  * else disasm on stdout.
  */
-export function chooseFormat(format: string | undefined, output: string | undefined): OutputFormat {
+export function chooseFormat(format: string | undefined, output: string | undefined): ProgramFormat {
   if (format !== undefined) {
     const f = format.trim().toLowerCase();
-    if ((FORMATS as readonly string[]).includes(f)) return f as OutputFormat;
-    throw new SyscageError("BAD_USAGE", `--format: unknown format "${format}".${didYouMean(suggest(f, FORMATS))} Formats: ${FORMATS.join(", ")}`);
+    if ((PROGRAM_FORMATS as readonly string[]).includes(f)) return f as ProgramFormat;
+    throw new SyscageError("BAD_USAGE", `--format: unknown format "${format}".${didYouMean(suggest(f, PROGRAM_FORMATS))} Formats: ${PROGRAM_FORMATS.join(", ")}`);
   }
   if (output === undefined) return "disasm";
   switch (extname(output).toLowerCase()) {
@@ -66,140 +60,6 @@ export function chooseFormat(format: string | undefined, output: string | undefi
   }
 }
 
-/** The flags as the number passed to seccomp(2). */
-export function flagsValue(flags: readonly FilterFlag[]): number {
-  return flags.reduce((v, f) => v | FILTER_FLAGS[f], 0);
-}
-
-/** Byte order of the raw program: the first ABI's (the native ABI of the machine that loads it). */
-function programEndian(prog: CompiledProgram): "little" | "big" {
-  return getAbi(prog.abis[0]!).endian;
-}
-
-const CLASS = ["BPF_LD", "BPF_LDX", "BPF_ST", "BPF_STX", "BPF_ALU", "BPF_JMP", "BPF_RET", "BPF_MISC"];
-const SIZE: Record<number, string> = { 0x00: "BPF_W", 0x08: "BPF_H", 0x10: "BPF_B" };
-const MODE: Record<number, string> = { 0x00: "BPF_IMM", 0x20: "BPF_ABS", 0x40: "BPF_IND", 0x60: "BPF_MEM", 0x80: "BPF_LEN", 0xa0: "BPF_MSH" };
-const ALU: Record<number, string> = {
-  0x00: "BPF_ADD",
-  0x10: "BPF_SUB",
-  0x20: "BPF_MUL",
-  0x30: "BPF_DIV",
-  0x40: "BPF_OR",
-  0x50: "BPF_AND",
-  0x60: "BPF_LSH",
-  0x70: "BPF_RSH",
-  0x80: "BPF_NEG",
-  0x90: "BPF_MOD",
-  0xa0: "BPF_XOR",
-};
-const JMP: Record<number, string> = { 0x00: "BPF_JA", 0x10: "BPF_JEQ", 0x20: "BPF_JGT", 0x30: "BPF_JGE", 0x40: "BPF_JSET" };
-
-/** An opcode as the C macros spell it, e.g. `BPF_JMP | BPF_JEQ | BPF_K`; hex when it is not a valid opcode. */
-export function opcodeName(code: number): string {
-  const kind = classify({ code, jt: 0, jf: 0, k: 0 }).kind;
-  if (kind === "invalid") return `0x${code.toString(16)}`;
-  const cls = code & 0x07;
-  const parts = [CLASS[cls]!];
-  switch (cls) {
-    case 0x00: // LD
-    case 0x01: // LDX
-      parts.push(SIZE[code & 0x18]!, MODE[code & 0xe0]!);
-      break;
-    case 0x04: // ALU
-      parts.push(ALU[code & 0xf0]!);
-      if (kind !== "neg") parts.push(code & 0x08 ? "BPF_X" : "BPF_K");
-      break;
-    case 0x05: // JMP
-      parts.push(JMP[code & 0xf0]!);
-      if (kind !== "jump") parts.push(code & 0x08 ? "BPF_X" : "BPF_K");
-      break;
-    case 0x06: // RET
-      parts.push(code & 0x18 ? "BPF_A" : "BPF_K");
-      break;
-    case 0x07: // MISC
-      parts.push(code & 0x80 ? "BPF_TXA" : "BPF_TAX");
-      break;
-    default:
-      break;
-  }
-  return parts.join(" | ");
-}
-
-function cComment(text: string): string {
-  return text.replace(/\*\//g, "* /");
-}
-
-function hexK(k: number): string {
-  const u = k >>> 0;
-  return u < 10 ? String(u) : `0x${u.toString(16)}`;
-}
-
-/** The program as a C array of BPF_STMT/BPF_JUMP with a header and the flags as a #define. */
-export function formatC(prog: CompiledProgram, source: string): string {
-  const lines = disassembleLines(prog.insns);
-  const flags = prog.flags.map((f) => `SECCOMP_FILTER_FLAG_${f}`).join(" | ");
-  const width = String(prog.insns.length - 1).length;
-  const out: string[] = [
-    `/*`,
-    ` * seccomp filter generated by syscage from ${cComment(source)}; do not edit.`,
-    ` * ABIs: ${prog.abis.join(", ")}; ${prog.insns.length} instructions.`,
-    ` * Load with seccomp(SECCOMP_SET_MODE_FILTER, SYSCAGE_FILTER_FLAGS, &syscage_prog)`,
-    ` * after prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0).`,
-    ` */`,
-    `#include <linux/filter.h>`,
-    `#include <linux/seccomp.h>`,
-    ``,
-    `/* ${flags === "" ? "no filter flags" : flags} */`,
-    `#define SYSCAGE_FILTER_FLAGS 0x${flagsValue(prog.flags).toString(16)}u`,
-    ``,
-    `struct sock_filter filter[] = {`,
-  ];
-  prog.insns.forEach((i: Insn, pc) => {
-    const l = lines[pc]!;
-    const kind = classify(i).kind;
-    const macro =
-      kind === "jumpIf" || kind === "jumpIfX"
-        ? `BPF_JUMP(${opcodeName(i.code)}, ${hexK(i.k)}, ${i.jt}, ${i.jf}),`
-        : i.jt !== 0 || i.jf !== 0
-          ? `{ ${opcodeName(i.code)}, ${i.jt}, ${i.jf}, ${hexK(i.k)} },`
-          : `BPF_STMT(${opcodeName(i.code)}, ${hexK(i.k)}),`;
-    const note = prog.sourceMap[pc]?.note;
-    const text = `${l.label !== undefined ? `${l.label}: ` : ""}${l.text}${l.comment !== undefined ? ` ; ${l.comment}` : ""}${note !== undefined && note !== "" ? ` — ${note}` : ""}`;
-    out.push(`\t/* ${String(pc).padStart(width)} */ ${macro.padEnd(56)} /* ${cComment(text)} */`);
-  });
-  out.push(
-    `};`,
-    ``,
-    `struct sock_fprog syscage_prog = {`,
-    `\t.len = (unsigned short)(sizeof(filter) / sizeof(filter[0])),`,
-    `\t.filter = filter,`,
-    `};`,
-    ``,
-  );
-  return out.join("\n");
-}
-
-/** The program as JSON: `{policy, abis, flags, flagsValue, instructions: [{code, jt, jf, k}], sourceMap, warnings}`. */
-export function formatJsonProgram(prog: CompiledProgram, source: string): string {
-  return (
-    toJson({
-      policy: source,
-      abis: prog.abis,
-      flags: prog.flags,
-      flagsValue: flagsValue(prog.flags),
-      instructions: prog.insns.map((i) => ({ code: i.code, jt: i.jt, jf: i.jf, k: i.k >>> 0 })),
-      sourceMap: prog.sourceMap,
-      warnings: prog.warnings,
-    }) + "\n"
-  );
-}
-
-function formatDisasm(prog: CompiledProgram, source: string): string {
-  const flags = prog.flags.length > 0 ? prog.flags.join("|") : "none";
-  const header = `; syscage compile ${source}: ABIs ${prog.abis.join(", ")}; ${prog.insns.length} instructions; flags ${flags}\n`;
-  return header + disassemble(prog.insns);
-}
-
 function compilePolicy(opts: PolicyOptionValues): { prog: CompiledProgram; source: string; policy: Policy } {
   const { policy, warnings, source } = loadPolicy(opts);
   for (const w of warnings) process.stderr.write(`syscage: warning: ${w}\n`);
@@ -214,21 +74,7 @@ function runCompile(opts: CompileOpts): void {
     throw new SyscageError("BAD_USAGE", "refusing to write a raw BPF program to the terminal; give -o FILE.bpf, pipe the output, or use --format disasm");
   }
   const { prog, source } = compilePolicy(opts);
-  let data: string | Uint8Array;
-  switch (format) {
-    case "raw":
-      data = encodeProgram(prog.insns, programEndian(prog));
-      break;
-    case "c":
-      data = formatC(prog, source);
-      break;
-    case "json":
-      data = formatJsonProgram(prog, source);
-      break;
-    case "disasm":
-      data = formatDisasm(prog, source);
-      break;
-  }
+  const data = formatProgram(prog, format, source);
   if (opts.output !== undefined) writeFileSync(opts.output, data);
   else process.stdout.write(data);
 }

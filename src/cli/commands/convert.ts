@@ -1,12 +1,14 @@
 /**
- * `syscage convert [policy options] --to oci|docker|spo|systemd [-o FILE] [--name NAME] [--kubernetes]`:
+ * `syscage convert [policy options] --to syscage|oci|docker|spo|systemd [-o FILE] [--name NAME] [--kubernetes]`:
  * write any policy (nspawn's, a unit's, a JSON policy, an imported container
- * profile) as a container profile or as systemd unit lines (docs/profiles.md).
+ * profile) as syscage's own policy JSON, a container profile or systemd unit
+ * lines (docs/profiles.md).
  */
 import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { SyscageError, didYouMean, suggest } from "../../errors.js";
-import { EXPORT_FORMATS, exportPolicy, kubernetesSnippet, type ExportFormat } from "../../policy/export.js";
+import { EXPORT_FORMATS, exportPolicy, type ExportFormat } from "../../export/formats.js";
+import { kubernetesSnippet } from "../../export/kubernetes.js";
 import { checkExport } from "../../analyze/roundtrip.js";
 import { addPolicyOptions, loadPolicy, type PolicyOptionValues } from "../policy-options.js";
 
@@ -36,10 +38,10 @@ function checkName(name: string): void {
 function runConvert(opts: ConvertOpts): void {
   const format = parseFormat(opts.to);
   if (opts.name !== undefined) checkName(opts.name);
-  if (opts.kubernetes === true && format === "systemd") throw new SyscageError("BAD_USAGE", "--kubernetes applies to the oci, docker and spo formats, not systemd");
+  if (opts.kubernetes === true && (format === "systemd" || format === "syscage")) throw new SyscageError("BAD_USAGE", `--kubernetes applies to the oci, docker and spo formats, not ${format}`);
   const loaded = loadPolicy(opts);
   for (const w of loaded.warnings) process.stderr.write(`syscage: warning: ${w}\n`);
-  const result = exportPolicy(loaded.policy, format, opts.name !== undefined ? { name: opts.name } : {});
+  const result = exportPolicy(loaded.policy, format, { comment: `converted by syscage convert from ${loaded.source}`, ...(opts.name !== undefined ? { name: opts.name } : {}) });
   for (const w of result.warnings) process.stderr.write(`syscage: warning: ${w}\n`);
   // Read back and compared before anything is written: equal, or refused (docs/profiles.md).
   const check = checkExport(loaded.policy, format, result.text, { approximate: opts.approximate === true });
@@ -49,7 +51,7 @@ function runConvert(opts: ConvertOpts): void {
   }
   if (opts.output !== undefined) writeFileSync(opts.output, result.text);
   else process.stdout.write(result.text);
-  if (opts.kubernetes === true) {
+  if (opts.kubernetes === true && format !== "systemd" && format !== "syscage") {
     const file = opts.output ?? (format === "spo" ? "profile.yaml" : "profile.json");
     const snippet = kubernetesSnippet(file, format, opts.name !== undefined ? { name: opts.name } : {});
     // With -o the snippet goes to stdout; without, after the profile on stderr so stdout stays one document.
@@ -62,7 +64,7 @@ function runConvert(opts: ConvertOpts): void {
 export function register(program: Command): void {
   const cmd = program
     .command("convert")
-    .description("export a policy as an OCI / Docker seccomp profile, a Security Profiles Operator SeccompProfile, or systemd SystemCallFilter= lines")
+    .description("export a policy as syscage's own policy JSON, an OCI / Docker seccomp profile, a Security Profiles Operator SeccompProfile, or systemd SystemCallFilter= lines")
     .requiredOption("--to <format>", `output format: ${EXPORT_FORMATS.join(" | ")}`)
     .option("-o, --output <file>", "write to FILE instead of stdout")
     .option("--name <name>", "spo: metadata.name of the SeccompProfile (default syscage-profile)")
@@ -74,6 +76,8 @@ export function register(program: Command): void {
       "after",
       `
 Formats:
+  syscage  syscage's own policy JSON (docs/policy-format.md), read back by
+           --policy; rules keep their origins as comments
   oci      OCI runtime-spec linux.seccomp JSON: a Kubernetes Localhost profile,
            for runc, crun and CRI-O
   docker   the same with archMap and comments: docker run --security-opt seccomp=FILE
@@ -90,6 +94,7 @@ is stricter. Warnings go to stderr.
 Examples:
   syscage convert --to oci -o nspawn.json                    # the nspawn default
   syscage convert --profile docker.json --to spo --name web
+  syscage convert --settings app.nspawn --to syscage -o app.json
   syscage convert --policy policy.json --to oci -o p.json --kubernetes`,
     )
     .action((opts: ConvertOpts) => runConvert(opts));

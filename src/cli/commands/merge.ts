@@ -5,8 +5,8 @@
  * the strictest (intersect) or the least strict (union) of the sources'
  * (src/analyze/relations.ts). Before anything is written the result is
  * proven, exhaustively, within each source (intersect) or each source within
- * it (union), and equal to the exact combination; an export to a profile
- * format is read back and compared as `convert` does.
+ * it (union), and equal to the exact combination; the output, in any
+ * format, is read back and compared as `convert` does.
  *
  * A source is a file (policy, profile, `.nspawn`, unit) or the word `nspawn`;
  * raw programs cannot be merged (a policy is made of rules).
@@ -17,9 +17,9 @@ import type { Command } from "commander";
 import { merge, type MergeKind } from "../../analyze/relations.js";
 import { checkExport } from "../../analyze/roundtrip.js";
 import { SyscageError, didYouMean, suggest } from "../../errors.js";
-import { EXPORT_FORMATS, exportPolicy, kubernetesSnippet, type ExportFormat } from "../../policy/export.js";
+import { EXPORT_FORMATS, exportPolicy, type ExportFormat } from "../../export/formats.js";
+import { kubernetesSnippet } from "../../export/kubernetes.js";
 import type { Policy } from "../../policy/model.js";
-import { formatPolicyJson } from "../../record/policy-json.js";
 import type { PolicyOptionValues } from "../policy-options.js";
 import { loadSide } from "../sources.js";
 
@@ -35,14 +35,11 @@ interface MergeOpts {
   kubernetes?: boolean;
 }
 
-const FORMATS = ["syscage", ...EXPORT_FORMATS] as const;
-type Format = (typeof FORMATS)[number];
-
-function parseFormat(text: string | undefined): Format {
+function parseFormat(text: string | undefined): ExportFormat {
   if (text === undefined) return "syscage";
   const f = text.trim().toLowerCase();
-  if ((FORMATS as readonly string[]).includes(f)) return f as Format;
-  throw new SyscageError("BAD_USAGE", `--to: unknown format "${text}".${didYouMean(suggest(f, FORMATS))} Formats: ${FORMATS.join(", ")}`);
+  if ((EXPORT_FORMATS as readonly string[]).includes(f)) return f as ExportFormat;
+  throw new SyscageError("BAD_USAGE", `--to: unknown format "${text}".${didYouMean(suggest(f, EXPORT_FORMATS))} Formats: ${EXPORT_FORMATS.join(", ")}`);
 }
 
 function runMerge(sources: string[], opts: MergeOpts): void {
@@ -75,24 +72,23 @@ function runMerge(sources: string[], opts: MergeOpts): void {
   process.stderr.write(
     `syscage: ${kind} of ${labels.join(", ")}: ${policy.rules.length} rules; proven ${relation} and exact (${proof.method}: ${proof.stats.paths} paths, ${proof.stats.ms.toFixed(0)} ms)\n`,
   );
-  let text: string;
-  if (format === "syscage") {
-    text = formatPolicyJson(policy, `syscage merge --${kind} ${sources.join(" ")}`);
-  } else {
-    const result = exportPolicy(policy, format, opts.name !== undefined ? { name: opts.name } : {});
-    for (const w of result.warnings) process.stderr.write(`syscage: warning: ${w}\n`);
-    const check = checkExport(policy, format, result.text, { approximate: opts.approximate === true });
-    if (!check.equal) {
-      const names = [...new Set(check.stricter.map((x) => `${x.abi} ${x.name}`))];
-      process.stderr.write(`syscage: warning: --approximate: the ${format} export is stricter than the merged policy on ${names.length} call(s): ${names.slice(0, 8).join(", ")}${names.length > 8 ? ", …" : ""}\n`);
-    }
-    text = result.text;
+  const result = exportPolicy(policy, format, {
+    comment: `syscage merge --${kind} ${sources.join(" ")}`,
+    ...(opts.name !== undefined ? { name: opts.name } : {}),
+  });
+  for (const w of result.warnings) process.stderr.write(`syscage: warning: ${w}\n`);
+  // Read back and compared before anything is written, syscage's own format too (as convert does).
+  const check = checkExport(policy, format, result.text, { approximate: opts.approximate === true });
+  if (!check.equal) {
+    const names = [...new Set(check.stricter.map((x) => `${x.abi} ${x.name}`))];
+    process.stderr.write(`syscage: warning: --approximate: the ${format} export is stricter than the merged policy on ${names.length} call(s): ${names.slice(0, 8).join(", ")}${names.length > 8 ? ", …" : ""}\n`);
   }
+  const text = result.text;
   if (opts.output !== undefined) writeFileSync(opts.output, text);
   else process.stdout.write(text);
   if (opts.kubernetes === true && format !== "syscage" && format !== "systemd") {
     const file = opts.output ?? (format === "spo" ? "profile.yaml" : "profile.json");
-    const snippet = kubernetesSnippet(file, format as ExportFormat, opts.name !== undefined ? { name: opts.name } : {});
+    const snippet = kubernetesSnippet(file, format, opts.name !== undefined ? { name: opts.name } : {});
     if (opts.output !== undefined) process.stdout.write(snippet);
     else process.stderr.write(snippet);
   }
@@ -106,7 +102,7 @@ export function register(program: Command): void {
     .argument("<sources...>", "FILE.json (policy or profile), FILE.nspawn, FILE.service, or nspawn (two or more)")
     .option("--intersect", "the strictest of the sources' actions, for every call (argument conditions included)")
     .option("--union", "the least strict of the sources' actions, for every call")
-    .option("--to <format>", `output format: ${FORMATS.join(" | ")} (default syscage: syscage's JSON policy, rules with their origins as comments)`)
+    .option("--to <format>", `output format: ${EXPORT_FORMATS.join(" | ")} (default syscage: syscage's JSON policy, rules with their origins as comments)`)
     .option("-o, --output <file>", "write to FILE instead of stdout")
     .option("--name <name>", "spo: metadata.name of the SeccompProfile (default syscage-profile)")
     .option("--arch <list>", "ABIs of every source (default: each source's own; the host's for nspawn)")
@@ -124,9 +120,9 @@ the result has routes: open.
 
 Before it is written, the result is proven with the exhaustive walk of
 \`syscage check\`: within each source (--intersect) or each source within it
-(--union), and exactly the strictest / least strict action on every call. An
-export (--to oci|docker|spo|systemd) is read back and compared, as by
-\`syscage convert\`. A summary goes to stderr.
+(--union), and exactly the strictest / least strict action on every call. The
+output, in any format (syscage's own included), is read back and compared,
+as by \`syscage convert\`. A summary goes to stderr.
 
 Examples:
   syscage merge --intersect docker-default.json nspawn --to oci -o both.json

@@ -19,15 +19,15 @@ import { Command, Option } from "commander";
 import { yamlModule } from "../../deps.js";
 import { formatPolicyAction, type Policy } from "../../policy/model.js";
 import { SyscageError } from "../../errors.js";
-import { exportPolicy, type ExportFormat } from "../../policy/export.js";
+import { exportPolicy, type ExportFormat } from "../../export/formats.js";
 import { checkExport } from "../../analyze/roundtrip.js";
 import { readPolicyFile } from "../../policy/json.js";
 import { parseProfile } from "../../policy/oci.js";
 import { buildUnitPolicy, parseUnitFile } from "../../policy/systemd-unit.js";
 import { policyFromRecording, summarizeByGroup, type RecordedCall } from "../../record/generate.js";
-import { formatPolicyJson } from "../../record/policy-json.js";
+import { formatPolicyJson } from "../../export/policy-json.js";
 import { planRecord, startRecording, type RecordOptions, type RecordResult, type WouldDeny } from "../../record/record.js";
-import { toJson } from "../output.js";
+import { toJson } from "../../export/json.js";
 import { addPolicyOptions, parseArgumentWidth, parsePolicyArch, type PolicyOptionValues } from "../policy-options.js";
 import { commandAction, exitSetupFailedOnUsageError, exitStatusOf, sandboxFromOptions } from "./run.js";
 

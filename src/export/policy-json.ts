@@ -5,6 +5,7 @@
  * and 64-bit values are written as exact JSON integers.
  */
 import { formatPolicyAction, type Condition, type Policy, type Rule } from "../policy/model.js";
+import { toJson } from "./json.js";
 
 interface JsonRule {
   syscall?: string;
@@ -18,13 +19,6 @@ const condKey = (cs: readonly Condition[]): string => cs.map((c) => `${c.arg}:${
 
 function sameEntry(a: Rule, b: Rule): boolean {
   return formatPolicyAction(a.action) === formatPolicyAction(b.action) && a.origin === b.origin && condKey(a.conditions) === condKey(b.conditions);
-}
-
-/** JSON with bigints as exact integers. */
-function stringify(value: unknown): string {
-  const marker = "__syscage_bigint__:";
-  const marked = JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? `${marker}${v.toString()}` : v), 2);
-  return marked.replace(new RegExp(`"${marker}(-?\\d+)"`, "g"), "$1");
 }
 
 /**
@@ -62,5 +56,5 @@ export function formatPolicyJson(policy: Policy, comment?: string): string {
     ...(policy.network === false ? { network: false } : {}),
     rules,
   };
-  return stringify(doc) + "\n";
+  return toJson(doc) + "\n";
 }

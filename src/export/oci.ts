@@ -1,16 +1,12 @@
 /**
- * Policy → container profiles and systemd settings (docs/profiles.md):
+ * Policy → the OCI runtime-spec `linux.seccomp` object (`oci`: a Kubernetes
+ * Localhost profile; runc, crun, CRI-O) and Docker's form of it (`docker`:
+ * `archMap` and comments, for `docker run --security-opt seccomp=FILE`);
+ * also the base of the SPO form (spo.ts). docs/profiles.md.
  *
- * - `oci`: the OCI runtime-spec `linux.seccomp` object (a Kubernetes
- *   Localhost profile; runc, crun, CRI-O);
- * - `docker`: the same with `archMap` (for `docker run --security-opt seccomp=FILE`);
- * - `spo`: a Security Profiles Operator `SeccompProfile` (v1) YAML;
- * - `systemd`: `SystemCallFilter=` / `SystemCallErrorNumber=` /
- *   `SystemCallArchitectures=` lines, when the policy can be said that way.
- *
- * What a format cannot express is an error naming the rule and the reason,
+ * What a profile cannot express is an error naming the rule and the reason,
  * never a silent change. The exported profile, imported again with
- * `oci.ts`, gives the same decisions as the policy (tested on random
+ * `policy/oci.ts`, gives the same decisions as the policy (tested on random
  * policies and on the nspawn default).
  *
  * How syscage's semantics map: rules are grouped into entries (consecutive
@@ -31,34 +27,14 @@
  * that the runtimes keep the hole there; a "u64" policy gets a warning that
  * it and the runtimes keep it (docs/profiles.md).
  */
-import { yamlModule } from "../deps.js";
 import { getAbi, type AbiName } from "../abi/arch.js";
 import { argType, argWidth } from "../abi/argtypes.js";
 import { errnoNumber } from "../abi/errno.js";
-import { abisWithSyscall, syscallTable } from "../abi/tables.js";
-import { SyscageError } from "../errors.js";
-import { actionRet } from "./evaluate.js";
-import { ACTION_RANK, formatPolicyAction, type Action, type Condition, type FilterFlag, type Policy, type Rule } from "./model.js";
-import { withRoutes } from "./routes.js";
-
-/** Export formats. */
-export type ExportFormat = "oci" | "docker" | "spo" | "systemd";
-
-/** Every export format, for help texts. */
-export const EXPORT_FORMATS: readonly ExportFormat[] = ["oci", "docker", "spo", "systemd"];
-
-/** Options of the exporters. */
-export interface ExportOptions {
-  /** SPO: `metadata.name` (default "syscage-profile"). */
-  readonly name?: string;
-}
-
-/** An exported document and the notes a user should read. */
-export interface ExportResult {
-  /** The file's text (JSON, YAML or unit lines), ending with a newline. */
-  readonly text: string;
-  readonly warnings: readonly string[];
-}
+import { abisWithSyscall } from "../abi/tables.js";
+import { actionRet } from "../policy/evaluate.js";
+import { ACTION_RANK, formatPolicyAction, type Action, type Condition, type FilterFlag, type Policy, type Rule } from "../policy/model.js";
+import { withRoutes } from "../policy/routes.js";
+import { cannot, ruleLabel } from "./unsupported.js";
 
 /** An OCI seccomp argument with exact u64 values. */
 export interface OciArg {
@@ -95,16 +71,6 @@ const OCI_FLAGS: Readonly<Partial<Record<FilterFlag, string>>> = {
   SPEC_ALLOW: "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
   WAIT_KILLABLE_RECV: "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
 };
-
-const EPERM = 1;
-
-function cannot(format: string, what: string, why: string): never {
-  throw new SyscageError("EXPORT_UNSUPPORTED", `cannot export to ${format}: ${what}: ${why}`);
-}
-
-function ruleLabel(r: Rule, i: number): string {
-  return `rule #${i + 1} (${r.syscall} → ${formatPolicyAction(r.action)}, from ${r.origin})`;
-}
 
 /** The errno number of an ERRNO action, the same on every ABI of the policy (OCI carries one number). */
 function errnoOf(a: Action & { kind: "ERRNO" }, abis: readonly AbiName[], format: string, what: string): number {
@@ -390,197 +356,4 @@ export function policyToOci(given: Policy, format: "oci" | "docker" | "spo" = "o
     syscalls,
   };
   return { seccomp, warnings };
-}
-
-/** JSON text with bigints written as exact integer literals. */
-export function jsonWithBigInts(value: unknown): string {
-  const marker = "@@syscage-bigint@@";
-  const marked = JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? `${marker}${v.toString()}` : v), 2);
-  return marked.replace(new RegExp(`"${marker}(-?\\d+)"`, "g"), "$1") + "\n";
-}
-
-// ---- SPO -----------------------------------------------------------------------------
-
-/** The architectures the SPO v1 CRD accepts (no LOONGARCH64, M68K, SH, SHEB). */
-export const SPO_ARCHES: readonly string[] = [
-  "SCMP_ARCH_NATIVE", "SCMP_ARCH_X86", "SCMP_ARCH_X86_64", "SCMP_ARCH_X32", "SCMP_ARCH_ARM", "SCMP_ARCH_AARCH64",
-  "SCMP_ARCH_MIPS", "SCMP_ARCH_MIPS64", "SCMP_ARCH_MIPS64N32", "SCMP_ARCH_MIPSEL", "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32",
-  "SCMP_ARCH_PPC", "SCMP_ARCH_PPC64", "SCMP_ARCH_PPC64LE", "SCMP_ARCH_S390", "SCMP_ARCH_S390X", "SCMP_ARCH_PARISC",
-  "SCMP_ARCH_PARISC64", "SCMP_ARCH_RISCV64",
-];
-
-const SPO_LISTENER = /^\/var\/run\/security-profiles-operator\/[a-zA-Z0-9_\-.]+$/;
-const INT64_MAX = (1n << 63n) - 1n;
-
-/**
- * The SPO form of a policy. SPO has no `defaultErrnoRet` (the default ERRNO
- * means EPERM), so a default ERRNO(n ≠ EPERM) is written as explicit
- * ERRNO(n) rules for every syscall of the policy's ABIs that no
- * unconditional rule decides; syscalls unknown to the tables then get
- * EPERM from libseccomp (runc's stub gives ENOSYS above the highest named
- * syscall), and ENOSYS again when imported by syscage.
- */
-function policyToSpo(p: Policy, opts: ExportOptions): { doc: unknown; warnings: string[] } {
-  const { seccomp, warnings } = policyToOci(p, "spo");
-  for (const a of seccomp.architectures ?? []) {
-    if (!SPO_ARCHES.includes(a)) cannot("spo", `architecture ${a}`, `the SeccompProfile CRD accepts only ${SPO_ARCHES.join(", ")}`);
-  }
-  if (seccomp.listenerPath !== undefined && !SPO_LISTENER.test(seccomp.listenerPath)) {
-    cannot("spo", `listenerPath ${seccomp.listenerPath}`, "SPO requires a path matching ^/var/run/security-profiles-operator/[a-zA-Z0-9_-.]+$");
-  }
-  const syscalls = [...seccomp.syscalls];
-  let defaultAction = seccomp.defaultAction;
-  if (seccomp.defaultErrnoRet !== undefined && seccomp.defaultErrnoRet !== EPERM) {
-    if (seccomp.defaultAction === "SCMP_ACT_TRACE") cannot("spo", `default action ${formatPolicyAction(p.default.action)}`, "SPO has no defaultErrnoRet, so the default TRACE data is always EPERM (1)");
-    const unconditional = new Set(p.rules.filter((r) => r.conditions.length === 0).map((r) => r.syscall));
-    const conditional = p.rules.filter((r) => r.conditions.length > 0 && !unconditional.has(r.syscall));
-    for (const r of conditional) {
-      if (r.action.kind === "ERRNO" && actionRet(r.action, p.abis[0]!) === actionRet({ kind: "ERRNO", errno: EPERM }, p.abis[0]!)) {
-        cannot(
-          "spo",
-          ruleLabel(r, p.rules.indexOf(r)),
-          `SPO has no defaultErrnoRet, so its default ERRNO means EPERM and runtimes skip EPERM rules as equal to it; this conditional EPERM rule would then lose to the rule that stands for the default ERRNO(${seccomp.defaultErrnoRet})`,
-        );
-      }
-      if (ACTION_RANK[r.action.kind] > ACTION_RANK.ERRNO) {
-        cannot(
-          "spo",
-          ruleLabel(r, p.rules.indexOf(r)),
-          `SPO has no defaultErrnoRet: the default ERRNO(${seccomp.defaultErrnoRet}) would have to become a rule for ${r.syscall}, and that rule would override this less restrictive conditional rule`,
-        );
-      }
-    }
-    const names = new Set<string>();
-    for (const abi of p.abis) for (const e of syscallTable(abi)) if (!unconditional.has(e.name)) names.add(e.name);
-    syscalls.push({ names: [...names].sort(), action: "SCMP_ACT_ERRNO", errnoRet: seccomp.defaultErrnoRet });
-    warnings.push(
-      `SPO has no defaultErrnoRet: the default ERRNO(${seccomp.defaultErrnoRet}) is written as a rule for the ${names.size} syscalls no unconditional rule decides; numbers unknown to the tables get EPERM from libseccomp (runc: ENOSYS above the highest named syscall)`,
-    );
-    defaultAction = "SCMP_ACT_ERRNO";
-  }
-  for (const s of syscalls) {
-    for (const a of s.args ?? []) {
-      if (a.value > INT64_MAX || (a.valueTwo ?? 0n) > INT64_MAX) {
-        cannot("spo", `the rule for ${s.names.join(", ")} (${s.comment ?? s.action})`, `argument ${a.index} value ${(a.value > INT64_MAX ? a.value : a.valueTwo)!.toString()} is above 2^63-1, and SPO's values are int64`);
-      }
-    }
-  }
-  const spec = {
-    defaultAction,
-    ...(seccomp.architectures !== undefined ? { architectures: seccomp.architectures } : {}),
-    ...(seccomp.flags !== undefined ? { flags: seccomp.flags } : {}),
-    ...(seccomp.listenerPath !== undefined ? { listenerPath: seccomp.listenerPath } : {}),
-    ...(seccomp.listenerMetadata !== undefined ? { listenerMetadata: seccomp.listenerMetadata } : {}),
-    syscalls: syscalls.map((s) => ({
-      action: s.action,
-      names: s.names,
-      ...(s.errnoRet !== undefined ? { errnoRet: s.errnoRet } : {}),
-      ...(s.args !== undefined ? { args: s.args.map((a) => ({ index: a.index, value: a.value, ...(a.valueTwo !== undefined ? { valueTwo: a.valueTwo } : {}), op: a.op })) } : {}),
-    })),
-  };
-  return {
-    doc: { apiVersion: "security-profiles-operator.x-k8s.io/v1", kind: "SeccompProfile", metadata: { name: opts.name ?? "syscage-profile" }, spec },
-    warnings,
-  };
-}
-
-// ---- systemd --------------------------------------------------------------------------
-
-/**
- * systemd unit lines. Expressible when every rule is unconditional, the
- * rules use ALLOW and at most one other action, and:
- * - allow-list (default not ALLOW): `SystemCallFilter=<allowed>` and
- *   `SystemCallErrorNumber=` for the deny action (ERRNO), or nothing for
- *   KILL_PROCESS; systemd returns ENOSYS for syscalls not in its @known
- *   list, so the default must be that deny action or ERRNO(ENOSYS), and the
- *   unknown action ERRNO(ENOSYS);
- * - deny-list (default ALLOW): `SystemCallFilter=~<denied>`; the unknown
- *   action must be ALLOW (systemd allows what it does not list).
- */
-function policyToSystemd(p: Policy): { text: string; warnings: string[] } {
-  const why = (what: string, reason: string): never => cannot("systemd", what, reason);
-  p.rules.forEach((r, i) => {
-    if (r.conditions.length > 0) why(ruleLabel(r, i), "SystemCallFilter= cannot test syscall arguments");
-  });
-  const def = p.default.action;
-  const abi0 = p.abis[0]!;
-  const ret = (a: Action): number => actionRet(a, abi0);
-  const enosys: Action = { kind: "ERRNO", errno: "ENOSYS" };
-  const archLine = `SystemCallArchitectures=${p.abis.map((a) => getAbi(a).systemdName).join(" ")}`;
-  const denyOf = (a: Action, what: string): string | undefined => {
-    if (a.kind === "KILL_PROCESS") return undefined;
-    if (a.kind === "ERRNO") return typeof a.errno === "number" ? String(a.errno) : a.errno;
-    return why(what, `${formatPolicyAction(a)}: systemd's filters deny only with an errno (SystemCallErrorNumber=) or by killing the process`);
-  };
-  if (def.kind === "ALLOW") {
-    if (p.unknown.action.kind !== "ALLOW") why(`unknown action ${formatPolicyAction(p.unknown.action)}`, "a deny-list SystemCallFilter=~ allows syscalls systemd does not know");
-    const denied = p.rules.filter((r) => r.action.kind !== "ALLOW");
-    const actions = new Set(denied.map((r) => ret(r.action)));
-    if (actions.size > 1) why("the deny rules", `they use ${[...new Set(denied.map((r) => formatPolicyAction(r.action)))].join(", ")}; one unit line set has one deny action`);
-    const allowedToo = new Set(p.rules.filter((r) => r.action.kind === "ALLOW").map((r) => r.syscall));
-    const names = [...new Set(denied.map((r) => r.syscall))];
-    for (const n of names) if (allowedToo.has(n)) why(`syscall ${n}`, "it has both an ALLOW and a deny rule");
-    const errnoName = denied.length > 0 ? denyOf(denied[0]!.action, ruleLabel(denied[0]!, p.rules.indexOf(denied[0]!))) : undefined;
-    const lines = [`SystemCallFilter=~${names.join(" ")}`, ...(errnoName !== undefined ? [`SystemCallErrorNumber=${errnoName}`] : []), archLine];
-    return { text: lines.join("\n") + "\n", warnings: [] };
-  }
-  if (ret(p.unknown.action) !== ret(enosys)) why(`unknown action ${formatPolicyAction(p.unknown.action)}`, "systemd's allow-list filters return ENOSYS for syscalls they do not know");
-  const denyRules = p.rules.filter((r) => r.action.kind !== "ALLOW");
-  const denyActions = new Set(denyRules.map((r) => ret(r.action)));
-  if (denyActions.size > 1) why("the deny rules", `they use ${[...new Set(denyRules.map((r) => formatPolicyAction(r.action)))].join(", ")}; SystemCallErrorNumber= is one errno`);
-  const deny = denyRules.length > 0 ? denyRules[0]!.action : def;
-  if (ret(def) !== ret(deny) && ret(def) !== ret(enosys)) {
-    why(`default action ${formatPolicyAction(def)}`, `systemd gives known, not allowed syscalls the SystemCallErrorNumber= (${formatPolicyAction(deny)}) and unknown ones ENOSYS; nothing else`);
-  }
-  const allowed = [...new Set(p.rules.filter((r) => r.action.kind === "ALLOW").map((r) => r.syscall))];
-  for (const r of denyRules) if (allowed.includes(r.syscall)) why(`syscall ${r.syscall}`, "it has both an ALLOW and a deny rule");
-  const errnoName = denyOf(deny, `action ${formatPolicyAction(deny)}`);
-  const warnings =
-    ret(def) === ret(enosys) && ret(deny) !== ret(enosys)
-      ? [`syscalls the policy names in no rule get ENOSYS here; under systemd they get ${formatPolicyAction(deny)} when systemd's @known list has them`]
-      : [];
-  const lines = [`SystemCallFilter=${allowed.join(" ")}`, ...(errnoName !== undefined ? [`SystemCallErrorNumber=${errnoName}`] : []), archLine];
-  return { text: lines.join("\n") + "\n", warnings };
-}
-
-/**
- * Export a policy to `format`.
- * @throws SyscageError EXPORT_UNSUPPORTED naming the rule and saying why the format cannot express it.
- */
-export function exportPolicy(given: Policy, format: ExportFormat, opts: ExportOptions = {}): ExportResult {
-  const p = withRoutes(given);
-  switch (format) {
-    case "oci":
-    case "docker": {
-      const { seccomp, warnings } = policyToOci(p, format);
-      return { text: jsonWithBigInts(seccomp), warnings };
-    }
-    case "spo": {
-      const { doc, warnings } = policyToSpo(p, opts);
-      return { text: yamlModule().stringify(doc, { lineWidth: 0 }), warnings };
-    }
-    case "systemd":
-      return policyToSystemd(p);
-  }
-}
-
-/**
- * The Kubernetes snippet for a Localhost profile file `fileName` placed under
- * the kubelet's seccomp directory (`/var/lib/kubelet/seccomp/`); for SPO, the
- * operator's path `operator/<name>.json`.
- */
-export function kubernetesSnippet(fileName: string, format: ExportFormat, opts: ExportOptions = {}): string {
-  const rel = format === "spo" ? `operator/${opts.name ?? "syscage-profile"}.json` : `profiles/${fileName.replace(/^.*\//, "")}`;
-  const lines = [
-    format === "spo"
-      ? `# Apply the SeccompProfile (kubectl apply -f ${fileName}); the operator writes it on every node to:`
-      : `# Copy ${fileName} to every node that may run the pod, at:`,
-    `#   /var/lib/kubelet/seccomp/${rel}`,
-    `# and reference it from the pod (or a container) securityContext:`,
-    `securityContext:`,
-    `  seccompProfile:`,
-    `    type: Localhost`,
-    `    localhostProfile: ${rel}`,
-  ];
-  return lines.join("\n") + "\n";
 }
