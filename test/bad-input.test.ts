@@ -112,6 +112,26 @@ test("every command that reads a file: missing, directory, empty, unreadable, FI
     }
     rows.push(`| \`syscage ${cmd.args.join(" ").replace(/ F( |$)/, " FILE$1")}\` | ${cells.join(" | ")} |`);
   }
+  // The README's exit-status table says the same.
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  // Each row of the table: the commands it names, and the first status of its "bad input" column.
+  const table = readme
+    .split("\n")
+    .filter((l) => /^\| (`|every other)/.test(l))
+    .map((l) => {
+      const cells = l.split("|").slice(1, -1);
+      return { names: [...cells[0]!.matchAll(/`(\w+)`/g)].map((m) => m[1]!), other: cells[0]!.includes("every other"), trouble: Number(/\d+/.exec(cells[cells.length - 1]!)?.[0]) };
+    });
+  const troubleOf = (name: string): number => {
+    const word = name.split(" ")[0]!;
+    return (table.find((r) => r.names.includes(word)) ?? table.find((r) => r.other)!).trouble;
+  };
+  for (const cmd of COMMANDS) {
+    const documented = troubleOf(cmd.name);
+    const seen = rows.find((r) => r.startsWith(`| \`syscage ${cmd.args[0]} `) || r.startsWith(`| \`syscage ${cmd.args[0]}\``));
+    const statuses = [...(seen ?? "").matchAll(/\| (\d+): /g)].map((m) => Number(m[1])).filter((n) => n !== 0);
+    for (const st of statuses) if (st !== documented) problems.push(`${cmd.name}: exits ${st} on bad input, the README's table says ${documented}`);
+  }
   assert.deepEqual(problems, []);
   const doc = [
     "# Bad input: what each command says",

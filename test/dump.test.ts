@@ -385,7 +385,7 @@ test("no filter, a kernel thread, a vanished pid, a bad pid: one line and the do
   oneLine(cli("dump", "1", "2"), 1, "one PID, got 2 operands");
   oneLine(cli("dump"), 1, "give a PID");
   oneLine(cli("dump", "1", "--until-filter"), 1, "--until-filter applies to a command");
-  oneLine(cli("prove", "pid:0"), 1, 'source pid:0: "0" is not a process id');
+  oneLine(cli("prove", "pid:0"), 2, 'source pid:0: "0" is not a process id');
   oneLine(cli("stats", `pid:${pidMax + 1}`), 1, "no such process");
   const d = cli("diff", `pid:${pidMax + 1}`, "nspawn");
   assert.equal(d.code, 2, "diff's trouble status");

@@ -8,10 +8,10 @@
  * with --routes=open: the hole is real), exports that carry the closing rules,
  * and TIOCSTI in a real pseudo-terminal.
  */
+import { listener } from "./helpers/net.js";
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type AddressInfo, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test, type TestContext } from "node:test";
@@ -239,16 +239,6 @@ function uring(t: TestContext): string | null {
     execFileSync("cc", ["-O2", "-Wall", "-Wextra", "-Werror", "-o", uringProbe, URING_SOURCE], { stdio: ["ignore", "ignore", "inherit"] });
   }
   return uringProbe;
-}
-
-async function listener(): Promise<{ server: Server; port: number; accepted: () => number }> {
-  let n = 0;
-  const server = createServer((s) => {
-    n++;
-    s.destroy();
-  });
-  await new Promise<void>((res) => server.listen(0, "127.0.0.1", res));
-  return { server, port: (server.address() as AddressInfo).port, accepted: () => n };
 }
 
 /** `syscage run OPTS -- uring-probe STEPS` from the CLI, asynchronously (the listener runs in this process). */

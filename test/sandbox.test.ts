@@ -6,10 +6,10 @@
  * reach the command, and an option the kernel's Landlock cannot enforce
  * runs nothing.
  */
+import { listener } from "./helpers/net.js";
 import assert from "node:assert/strict";
 import { spawn as nodeSpawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer, type AddressInfo, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test, type TestContext } from "node:test";
@@ -110,16 +110,6 @@ for (const who of ["root", "nobody"] as const) {
       assert.ok(!existsSync(tmp!), "removed after the run");
     });
   });
-}
-
-async function listener(): Promise<{ server: Server; port: number; accepted: () => number }> {
-  let n = 0;
-  const server = createServer((s) => {
-    n++;
-    s.destroy();
-  });
-  await new Promise<void>((res) => server.listen(0, "127.0.0.1", res));
-  return { server, port: (server.address() as AddressInfo).port, accepted: () => n };
 }
 
 const CONNECT_PY = `

@@ -13,6 +13,8 @@
  * Any program may be `pid:N`: the filter stack of the running process N
  * (read once, src/cli/pid-source.ts), its filters in their places.
  */
+import { CommanderError } from "commander";
+import { trouble } from "../sources.js";
 import type { Command } from "commander";
 import { getAbi } from "../../abi/arch.js";
 import { prove, type Counterexample, type ProveResult } from "../../analyze/prove.js";
@@ -61,7 +63,7 @@ function summary(r: ProveResult): string {
 export function register(program: Command): void {
   const cmd = program
     .command("prove")
-    .description("check that a raw BPF program (or a stack of them) implements a policy, exhaustively; prints \"equivalent\" or a counterexample (exit 1)")
+    .description("check that a raw BPF program (or a stack of them) implements a policy, exhaustively; prints \"equivalent\" (exit 0) or a counterexample (exit 1); trouble exits 2")
     .argument("<program.bpf>", "raw struct sock_filter array (the byte order compile writes for the ABIs, or the other if only that one is valid), the oldest filter of the stack; or pid:N, the filter stack of running process N")
     .option("--stack <file.bpf>", "a further filter installed after the previous ones (repeatable, oldest first; pid:N adds a process's stack)", collect)
     .option("--json", "print the result as JSON");
@@ -72,13 +74,28 @@ export function register(program: Command): void {
 pid:N reads the filter stack of the running process N (as syscage dump does;
 needs CAP_SYS_ADMIN and an unfiltered syscage): what it really enforces.
 
-Exit status: 0 equivalent, 1 a counterexample or an error.
+Exit status: 0 equivalent, 1 a counterexample, 2 trouble (an unreadable or
+invalid program, a bad policy option), as diff and check.
 
 Examples:
   syscage prove filter.bpf --policy policy.json
   syscage prove pid:4242 --profile docker-default.json --arch x86_64`,
   );
   cmd.action((file: string, opts: ProveOpts) => {
+    try {
+      proveAction(file, opts);
+    } catch (err) {
+      trouble(err, "syscage.proveTrouble");
+    }
+  });
+  // Usage errors are trouble too (exit 2), as in diff and check.
+  cmd.exitOverride((err) => {
+    throw err.exitCode === 0 ? err : new CommanderError(2, err.code, err.message);
+  });
+}
+
+function proveAction(file: string, opts: ProveOpts): void {
+  {
     const loaded = loadPolicy(opts);
     const sources = [file, ...(opts.stack ?? [])];
     const endian = loaded.policy.abis.length > 0 ? getAbi(loaded.policy.abis[0]!).endian : hostEndian();
@@ -126,5 +143,5 @@ Examples:
       process.stdout.write(out.join("\n") + "\n");
     }
     if (!r.equivalent) process.exitCode = 1;
-  });
+  }
 }
