@@ -4,7 +4,9 @@
  * with the source policy call by call (diff). Equal passes; otherwise the
  * export is refused with the differing calls, or, with `approximate`,
  * accepted only when the read-back policy is nowhere less restrictive than
- * the source (an approximation toward the stricter side, never broader).
+ * the source (an approximation toward the stricter side, never broader):
+ * the diff finds no looser call, and `within` (relations.ts) proves it on
+ * every arch, syscall number and argument vector.
  */
 import { hostAbiIfKnown } from "../abi/arch.js";
 import { yamlModule } from "../deps.js";
@@ -15,6 +17,7 @@ import type { Policy } from "../policy/model.js";
 import { parseProfile } from "../policy/oci.js";
 import { buildUnitPolicy, parseUnitFile } from "../policy/systemd-unit.js";
 import { diffPolicies, type SyscallDifference } from "./diff.js";
+import { within } from "./relations.js";
 
 /**
  * How syscage reads back `text`, an export of `source` in `format`, with the
@@ -73,7 +76,13 @@ export function checkExport(source: Policy, format: ExportFormat, text: string, 
     xs.slice(0, 8).map((x) => `${x.abi} ${x.name}: ${x.a.action} → ${x.b.action}`).join("; ") + (xs.length > 8 ? `; … (${xs.length} in all)` : "");
   const looser = all.filter((x) => x.bLooser);
   if (opts.approximate === true) {
-    if (looser.length === 0) return { equal: false, stricter: all };
+    if (looser.length === 0) {
+      // The diff found no looser call; the proof: the export within the source on every arch, number and argument vector.
+      const w = within(back, source, { limit: 8 });
+      if (w.within) return { equal: false, stricter: all };
+      const calls = w.differences.map((x) => `${x.abi ?? x.archName} ${x.syscall ?? `nr ${x.data.nr}`}: ${x.b.action} → ${x.a.action}`).join("; ");
+      throw new SyscageError("EXPORT_DIFFERS", `cannot export to ${format} even approximately: read back, it is not within the policy on ${w.total} call(s): ${calls}`);
+    }
     throw new SyscageError("EXPORT_DIFFERS", `cannot export to ${format} even approximately: read back, it allows more than the policy on ${looser.length} call(s): ${show(looser)}`);
   }
   throw new SyscageError(

@@ -41,6 +41,12 @@ export interface ExportOptions {
   readonly name?: string;
   /** syscage: the file's top-level `comment`. */
   readonly comment?: string;
+  /**
+   * systemd: say what the format cannot by something stricter, with a
+   * warning each (an argument rule → the syscall's strictest action; see
+   * `SystemdExportOptions`). The other formats say everything they accept.
+   */
+  readonly approximate?: boolean;
 }
 
 /** An exported document and the notes a user should read. */
@@ -74,6 +80,6 @@ export function exportPolicy(given: Policy, format: ExportFormat, opts: ExportOp
       return { text: yamlModule().stringify(doc, { lineWidth: 0 }), warnings };
     }
     case "systemd":
-      return policyToSystemd(p);
+      return policyToSystemd(p, { approximate: opts.approximate === true });
   }
 }

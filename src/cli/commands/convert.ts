@@ -41,7 +41,7 @@ function runConvert(opts: ConvertOpts): void {
   if (opts.kubernetes === true && (format === "systemd" || format === "syscage")) throw new SyscageError("BAD_USAGE", `--kubernetes applies to the oci, docker and spo formats, not ${format}`);
   const loaded = loadPolicy(opts);
   for (const w of loaded.warnings) process.stderr.write(`syscage: warning: ${w}\n`);
-  const result = exportPolicy(loaded.policy, format, { comment: `converted by syscage convert from ${loaded.source}`, ...(opts.name !== undefined ? { name: opts.name } : {}) });
+  const result = exportPolicy(loaded.policy, format, { comment: `converted by syscage convert from ${loaded.source}`, ...(opts.name !== undefined ? { name: opts.name } : {}), approximate: opts.approximate === true });
   for (const w of result.warnings) process.stderr.write(`syscage: warning: ${w}\n`);
   // Read back and compared before anything is written: equal, or refused (docs/profiles.md).
   const check = checkExport(loaded.policy, format, result.text, { approximate: opts.approximate === true });
