@@ -51,6 +51,7 @@ const COMMANDS: readonly { names: readonly string[]; load: () => Promise<Module>
   { names: ["check"], load: () => import("./commands/check.js") },
   { names: ["merge"], load: () => import("./commands/merge.js") },
   { names: ["report"], load: () => import("./commands/report.js") },
+  { names: ["audit"], load: () => import("./commands/audit.js") },
   { names: ["doctor"], load: () => import("./commands/doctor.js") },
 ];
 
