@@ -14,6 +14,9 @@
 import type { Command } from "commander";
 import { CommanderError } from "commander";
 import { capabilityName } from "../../abi/capabilities.js";
+import { resolve } from "node:path";
+import { auditSarif } from "../../analyze/audit-sarif.js";
+import { VERSION } from "../../version.js";
 import { auditPolicy, auditPrograms, parseHostKernel, type AuditOptions, type AuditResult, type AuditSourceKind } from "../../analyze/audit.js";
 import { AUDIT_CATALOGUE, entryWeight } from "../../analyze/audit-catalogue.js";
 import { hostEndian, readProgramFileAnyOrder } from "../../bpf/codec.js";
@@ -89,7 +92,7 @@ export function runAuditOn(source: string | undefined, opts: AuditOpts): AuditRu
     }
     const insns = readProgramFileAnyOrder(source, hostEndian());
     assertValid(insns, source);
-    return { source: `${source} (raw program)`, kind: "program", result: auditPrograms([insns], base) };
+    return { source: `${source} (raw program)`, kind: "program", result: auditPrograms([insns], base), file: source };
   }
   const { values, kind: sourceKind } = source !== undefined ? sourceOptions(source, opts) : { values: opts, kind: undefined };
   const loaded = loadPolicy(values);
@@ -170,7 +173,7 @@ function runAudit(source: string | undefined, opts: AuditOpts): void {
     if (format === "json") {
       printJson({ source: run.source, kind: run.kind, ...run.result, ...(threshold !== undefined ? { threshold, above: run.result.score > threshold } : {}) });
     } else if (format === "sarif") {
-      throw new SyscageError("BAD_USAGE", "--format sarif is not available yet; use --json");
+      printJson(auditSarif({ result: run.result, source: run.source, version: VERSION, baseDir: process.cwd(), ...(run.file !== undefined ? { file: resolve(run.file) } : {}) }));
     } else process.stdout.write(formatAudit(run, opts.verbose === true));
     process.exitCode = threshold !== undefined && run.result.score > threshold ? 1 : 0;
   } catch (err) {
