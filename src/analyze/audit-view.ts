@@ -69,6 +69,9 @@ export function isPermissive(ret: number): boolean {
   return a === "ALLOW" || a === "LOG";
 }
 
+/** Each ABI's byte order by its AUDIT_ARCH value. */
+const ENDIAN_OF_ARCH: ReadonlyMap<number, "little" | "big"> = new Map([...ABIS.values()].map((a) => [a.auditArch >>> 0, a.endian]));
+
 /** An arch value no ABI uses. */
 const BOGUS_ARCH = 0;
 
@@ -89,7 +92,7 @@ export function decisionView(programs: readonly (readonly Insn[])[]): DecisionVi
     if (f.length > 0) throw new SyscageError("BPF_INVALID", `program ${programs.length > 1 ? `${i + 1} ` : ""}would not load: instruction ${f[0]!.index}: ${f[0]!.rule}: ${f[0]!.message}`);
   });
   const run = (arch: number, nr: number, args: readonly bigint[] = []): number => {
-    const endian = [...ABIS.values()].find((a) => a.auditArch === arch >>> 0)?.endian ?? "little";
+    const endian = ENDIAN_OF_ARCH.get(arch >>> 0) ?? "little";
     return evaluateStack(programs, { nr: nr | 0, arch: arch >>> 0, instructionPointer: 0n, args }, endian).ret >>> 0;
   };
   const badArchRet = run(BOGUS_ARCH, 0);

@@ -97,6 +97,15 @@ export function runAuditOn(source: string | undefined, opts: AuditOpts): AuditRu
   const { values, kind: sourceKind } = source !== undefined ? sourceOptions(source, opts) : { values: opts, kind: undefined };
   const loaded = loadPolicy(values);
   for (const w of loaded.warnings) process.stderr.write(`syscage: warning: ${w}\n`);
+  return auditLoaded(loaded, values, base, sourceKind);
+}
+
+/**
+ * Audit a policy loaded from policy options (also the report's Audit
+ * section): the fix in the source's language, and the capabilities the
+ * process keeps when the source says (nspawn's retained set, a container's).
+ */
+export function auditLoaded(loaded: LoadedPolicy, values: PolicyOptionValues, base: AuditOptions = {}, sourceKind?: AuditSourceKind): AuditRun {
   const kind = sourceKind ?? kindOf(loaded, values);
   const capabilities =
     loaded.nspawn !== undefined
