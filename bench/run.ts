@@ -27,6 +27,7 @@ import { realNspawnStack, type RealNspawn } from "./nspawn.js";
 import { ABIS, REPO_ROOT, densePolicies, nspawnBenchPolicy, profilePolicy, syntheticPolicies, toCSpec, toLsSpec, toPolicyInput, type BenchPolicy } from "./policies.js";
 import { measureProve } from "./prove.js";
 import { measureRelations } from "./relations.js";
+import { measureAudit } from "./audit.js";
 import { routesSection, type RoutesInput } from "./routes.js";
 import { scalingSection } from "./scaling.js";
 import { measureSandbox, sandboxSection, type SandboxBench } from "./sandbox.js";
@@ -204,6 +205,7 @@ interface Extras {
   record?: RecordBench | string;
   prove: string[];
   relations: string[];
+  audit: string[];
   argwidths: string[];
   routes: RoutesInput[];
 }
@@ -271,13 +273,14 @@ async function runExtras(tmp: string, c: Compiled): Promise<Extras> {
   const prove = measureProve().lines;
   log("timing check and merge");
   const relations = measureRelations().lines;
+  const audit = measureAudit().lines;
   const argwidths = measureArgWidths().lines;
   const routes: RoutesInput[] = ["nspawn-default", "docker-default", "podman-default"].flatMap((name) => {
     const r = c.rows.find((x) => x.policy.name === name);
     if (r === undefined) return [];
     return [{ name, policy: r.policy.build !== undefined ? r.policy.build() : definePolicy(toPolicyInput(r.policy)) }];
   });
-  return { nspawn, launch, sandbox, cost, record, prove, relations, argwidths, routes };
+  return { nspawn, launch, sandbox, cost, record, prove, relations, audit, argwidths, routes };
 }
 
 // ---- report ------------------------------------------------------------------
@@ -494,6 +497,7 @@ function report(rows: readonly Row[], libseccomp: string, x: Extras): string {
     ...recordSection(x.record),
     ...x.prove,
     ...x.relations,
+    ...x.audit,
     ...x.argwidths,
     "## Method and noise",
     "",

@@ -9,6 +9,7 @@
  * and COMMAND_NOT_EXECUTABLE.
  */
 export const ERROR_CODES = [
+  "AUDIT_UNSUPPORTED",
   "BAD_ACTION",
   "BAD_ARG_INDEX",
   "BAD_BOOLEAN",
@@ -24,6 +25,7 @@ export const ERROR_CODES = [
   "BAD_RULE",
   "BAD_USAGE",
   "BAD_VALUE",
+  "BAD_WAIVER",
   "BPF_ASM",
   "BPF_EMPTY",
   "BPF_INVALID",

@@ -29,6 +29,7 @@ const COMMANDS: readonly { name: string; args: readonly string[] }[] = [
   { name: "report --policy", args: ["report", "--policy", "F", "-o", "/dev/null"] },
   { name: "diff", args: ["diff", "F", "nspawn"] },
   { name: "check", args: ["check", "F", "--within", "nspawn"] },
+  { name: "audit", args: ["audit", "F"] },
   { name: "disasm", args: ["disasm", "F"] },
   { name: "verify", args: ["verify", "F"] },
   { name: "prove", args: ["prove", "F"] },

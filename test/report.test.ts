@@ -141,6 +141,24 @@ describe("syscage report (CLI)", () => {
     assert.match(d.sources[0]!, /--system-call-filter=~mkdir/);
   });
 
+  test("the Audit section: syscage audit's findings worst first and its score, linked from the top; escaped", () => {
+    const out = join(DIR, "audit.html");
+    const pol = join(DIR, "audit-policy.json");
+    writeFileSync(pol, JSON.stringify({ abis: ["x86_64"], rules: [{ syscalls: ["read", "ptrace", "bpf"], action: "ALLOW", comment: "<script>x</script>" }], audit: { waive: [{ id: "danger.bpf", reason: "a <b>reason</b>" }] } }));
+    const r = run("report", "--policy", pol, "-o", out);
+    assert.equal(r.code, 0, r.err);
+    const html = readFileSync(out, "utf8");
+    const audit = JSON.parse(run("audit", pol, "--json").out) as { score: number; label: string; findings: { id: string; waived?: unknown }[] };
+    const section = html.slice(html.indexOf('<section id="audit">'));
+    assert.ok(html.indexOf('<section id="audit">') > 0, "an Audit section");
+    assert.match(html, new RegExp(`<a href="#audit">Audit: exposure ${audit.score.toFixed(1)} ${audit.label}, 1 finding ↓</a>`));
+    const idsInPage = [...section.matchAll(/<td><code>([a-z0-9.-]+)<\/code><\/td>/g)].map((m) => m[1]);
+    assert.deepEqual(idsInPage, audit.findings.map((f) => f.id), "the same findings in the same order");
+    assert.match(section, /<tr class="sev-waived">.*danger\.bpf.*waived: a &#60;b&#62;reason&#60;\/b&#62;/s);
+    assert.match(section, new RegExp(`Overall exposure level: <b>${audit.score.toFixed(1)} ${audit.label}</b>`));
+    assert.doesNotMatch(section, /<script>x<\/script>|<b>reason/, "origins and reasons are text");
+  });
+
   test("--against a JSON policy file", () => {
     const pol = join(DIR, "allow-mkdir.json");
     writeFileSync(pol, JSON.stringify({ abis: ["x86_64"], default: "ERRNO(EPERM)", rules: [{ syscall: "mkdir", action: "KILL_PROCESS" }] }));

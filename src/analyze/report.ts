@@ -21,6 +21,7 @@ import { SYSTEMD_DATA_VERSION, expandItem, syscallGroups } from "../policy/group
 import { UNKNOWN_NUMBERS, diffPolicies, type SyscallDifference } from "./diff.js";
 import { argumentSamples, explain, formatArg, type AbiExplanation, type ExplainContext, type WinReason } from "./explain.js";
 import { withRoutes } from "../policy/routes.js";
+import type { AuditResult } from "./audit.js";
 
 /** One policy of a report, with a label for the page ("nspawn default (x86_64, x86, x32)"). */
 export interface ReportSide {
@@ -41,6 +42,8 @@ export interface ReportInput {
   readonly title?: string;
   /** The ABIs of the matrix (default: the policy's ABIs, then those only `against` covers). */
   readonly abis?: readonly AbiName[];
+  /** The audit of `policy` (src/analyze/audit.ts): the page gets an Audit section; a string says why there is none. */
+  readonly audit?: AuditResult | string;
 }
 
 /**
@@ -116,6 +119,8 @@ export interface ReportData {
   readonly groups: readonly ReportGroup[];
   readonly tables: string;
   readonly systemd: string;
+  /** See {@link ReportInput.audit}. */
+  readonly audit?: AuditResult | string;
 }
 
 
@@ -389,6 +394,7 @@ export function reportData(input: ReportInput): ReportData {
     groups,
     tables: TABLES_KERNEL_VERSION,
     systemd: SYSTEMD_DATA_VERSION,
+    ...(input.audit !== undefined ? { audit: input.audit } : {}),
   };
 }
 
@@ -457,10 +463,42 @@ export function renderReport(data: ReportData): string {
 </head>
 <body>
 <noscript><p>This report renders its matrix with JavaScript; the data is in the JSON block of this file.</p></noscript>
-<script type="application/json" id="syscage-data">${jsonForScript(compactReportData(data))}</script>
+${data.audit !== undefined ? auditLink(data.audit) : ""}<script type="application/json" id="syscage-data">${jsonForScript(compactReportData(data))}</script>
 <script>${REPORT_JS}</script>
-</body>
+${data.audit !== undefined ? auditSection(data.audit) : ""}</body>
 </html>
+`;
+}
+
+/** The line above the page's header that leads to the Audit section. */
+function auditLink(audit: AuditResult | string): string {
+  if (typeof audit === "string") return `<p class="audit-link"><a href="#audit">Audit: not available</a></p>\n`;
+  const counted = audit.findings.filter((f) => f.waived === undefined && f.severity !== "info").length;
+  return `<p class="audit-link"><a href="#audit">Audit: exposure ${audit.score.toFixed(1)} ${escapeHtml(audit.label)}, ${counted} finding${counted === 1 ? "" : "s"} ↓</a></p>\n`;
+}
+
+/** The Audit section: the table of `syscage audit`, worst first, and the score (static HTML: it needs no script). */
+function auditSection(audit: AuditResult | string): string {
+  if (typeof audit === "string") return `<section id="audit"><h2>Audit</h2><p>${escapeHtml(audit)}</p></section>\n`;
+  const rows = audit.findings
+    .map((f) => {
+      const sev = f.waived !== undefined ? "waived" : f.severity;
+      const more = [
+        ...f.details.map((d) => `<li>${escapeHtml(d)}</li>`),
+        `<li>why: ${escapeHtml(f.why)}</li>`,
+        ...(f.origins.length > 0 ? [`<li>decided by: ${escapeHtml(f.origins.join("; "))}</li>`] : []),
+        `<li>fix: <code>${escapeHtml(f.fix)}</code></li>`,
+        ...(f.waived !== undefined ? [`<li>waived: ${escapeHtml(f.waived.reason)}</li>`] : []),
+        `<li>see: ${escapeHtml(f.references.join("; "))}</li>`,
+      ].join("");
+      return `<tr class="sev-${sev}"><td>${sev}</td><td>${f.weight.toFixed(1)}</td><td><code>${escapeHtml(f.id)}</code></td><td><details><summary>${escapeHtml(f.summary)}</summary><ul>${more}</ul></details></td></tr>`;
+    })
+    .join("\n");
+  return `<section id="audit"><h2>Audit</h2>
+<p>What <code>syscage audit</code> finds in this filter (docs/audit.md): ABIs ${escapeHtml(audit.abis.join(", "))}.</p>
+${audit.findings.length === 0 ? "<p>No findings.</p>" : `<table class="audit"><thead><tr><th>severity</th><th>weight</th><th>id</th><th>finding</th></tr></thead><tbody>\n${rows}\n</tbody></table>`}
+<p class="score">→ Overall exposure level: <b>${audit.score.toFixed(1)} ${escapeHtml(audit.label)}</b></p>
+</section>
 `;
 }
 
@@ -472,6 +510,14 @@ export function buildReport(input: ReportInput): string {
 // ---- the page's CSS and JS -------------------------------------------------------------
 
 const REPORT_CSS = `
+.audit-link { margin: 0; padding: 4px 20px; font-size: 12px; background: #fdf3e1; border-bottom: 1px solid var(--line); }
+#audit { padding: 12px 20px 40px; border-top: 2px solid #888; }
+#audit h2 { font-size: 16px; margin: 0 0 6px; }
+table.audit { border-collapse: collapse; font-size: 12px; }
+table.audit th, table.audit td { text-align: left; vertical-align: top; padding: 3px 8px; border-bottom: 1px solid #e2e2e2; }
+table.audit tr.sev-critical td:first-child, table.audit tr.sev-high td:first-child { color: #7a1212; font-weight: 600; }
+table.audit tr.sev-waived td { color: var(--mute); }
+table.audit ul { margin: 4px 0; padding-left: 18px; }
 :root { --allow:#bfe6b5; --eperm:#f2a59d; --enosys:#d6d6d6; --errno:#f6cf8f; --kill:#7a1212; --special:#b8c4f2; --args:#f5e66e; --line:#c8c8c8; --ink:#1b1b1b; --mute:#5b5b5b; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color: var(--ink); background: #fff; }

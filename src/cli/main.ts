@@ -4,6 +4,7 @@
  * exports `register(program)`. Errors reach the user as one line on stderr
  * (exit 1), never as a stack trace.
  */
+import { VERSION } from "../version.js";
 import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 import { createRequire } from "node:module";
@@ -51,6 +52,7 @@ const COMMANDS: readonly { names: readonly string[]; load: () => Promise<Module>
   { names: ["check"], load: () => import("./commands/check.js") },
   { names: ["merge"], load: () => import("./commands/merge.js") },
   { names: ["report"], load: () => import("./commands/report.js") },
+  { names: ["audit"], load: () => import("./commands/audit.js") },
   { names: ["doctor"], load: () => import("./commands/doctor.js") },
 ];
 
@@ -63,7 +65,7 @@ export async function buildProgram(argv: readonly string[] = [], context: Comman
   program
     .name("syscage")
     .description("seccomp syscall-filtering toolkit: nspawn's filter system, a classic-BPF compiler for every Linux ABI, and tools to inspect filters")
-    .version("0.1.0")
+    .version(VERSION)
     // commander's own errors (unknown option, missing argument) in syscage's one-line style.
     .configureOutput({ outputError: (text, write) => write(`syscage: ${text.replace(/^error: /, "").trimEnd()} (run with --help for usage)\n`) })
     .exitOverride();

@@ -65,6 +65,7 @@ export function assertPolicy(p: unknown): asserts p is Policy {
   if (q.argumentWidth !== undefined && !ARGUMENT_WIDTH_MODES.includes(q.argumentWidth)) bad("argumentWidth", `${JSON.stringify(q.argumentWidth)} is not one of ${ARGUMENT_WIDTH_MODES.join(", ")}`);
   if (q.routes !== undefined && !ROUTES_MODES.includes(q.routes)) bad("routes", `${JSON.stringify(q.routes)} is not one of ${ROUTES_MODES.join(", ")}`);
   if (q.network !== undefined && typeof q.network !== "boolean") bad("network", "must be true or false");
+  if (q.audit !== undefined && (q.audit === null || typeof q.audit !== "object" || !Array.isArray(q.audit.waive))) bad("audit", "must be { waive: [{ id, reason }] }");
   if (!Array.isArray(q.rules)) bad("rules", "must be an array");
   const names = knownSyscallNames();
   q.rules.forEach((r, i) => {

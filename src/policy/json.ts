@@ -33,6 +33,7 @@ import {
 export { lineColumn, formatJsonPath } from "./jsontree.js";
 import {
   checkSyscallName,
+  type AuditWaiver,
   definePolicy,
   parseAction,
   type Action,
@@ -128,6 +129,24 @@ function ruleAt(doc: Doc, node: Node, i: number): RuleInput {
   return { syscall: names, action, conditions, origin };
 }
 
+/** The `audit` field (the schema checked its shape): waivers with their syscall names checked, errors at their line. */
+function auditAt(doc: Doc, node: Node): { waive: AuditWaiver[] } {
+  const waive = (field(node, "waive")?.children ?? []).map((w, i): AuditWaiver => {
+    const path: PathSegment[] = ["audit", "waive", i];
+    const id = str(field(w, "id")).trim();
+    const reason = str(field(w, "reason")).trim();
+    if (reason === "") throw new SyscageError("BAD_WAIVER", `${where(doc, field(w, "reason"), [...path, "reason"])}: a waiver needs a reason; write why the finding is acceptable here`);
+    const sys = field(w, "syscalls");
+    if (sys === undefined) return { id, reason };
+    const syscalls = (sys.children ?? []).map((n, j) => {
+      checkSyscallName(str(n), where(doc, n, [...path, "syscalls", j]));
+      return str(n);
+    });
+    return { id, reason, syscalls };
+  });
+  return { waive };
+}
+
 /**
  * Parse a policy from JSON text. `source` names the text in messages and
  * rule origins (usually the file name): rule N's origin is
@@ -162,6 +181,8 @@ export function parsePolicyJson(text: string, source: string): Policy {
   const networkNode = field(root, "network");
   const network = networkNode === undefined ? undefined : networkNode.value === true;
   const rules = (field(root, "rules")?.children ?? []).map((r, i) => ruleAt(doc, r, i));
+  const auditNode = field(root, "audit");
+  const audit = auditNode === undefined ? undefined : auditAt(doc, auditNode);
   const dflt = actionAt(doc, field(root, "default"), ["default"]);
   const unknown = actionAt(doc, field(root, "unknown"), ["unknown"]);
   const badArch = actionAt(doc, field(root, "badArch"), ["badArch"]);
@@ -173,6 +194,7 @@ export function parsePolicyJson(text: string, source: string): Policy {
       ...(argumentWidth !== undefined ? { argumentWidth } : {}),
       ...(routes !== undefined ? { routes } : {}),
       ...(network !== undefined ? { network } : {}),
+      ...(audit !== undefined ? { audit } : {}),
       ...(abis !== undefined ? { abis } : {}),
       ...(dflt !== undefined ? { default: dflt } : {}),
       ...(unknown !== undefined ? { unknown } : {}),

@@ -124,6 +124,23 @@ export interface Policy {
    * Absent or `true`: the rules decide.
    */
   readonly network?: boolean;
+  /** What `syscage audit` is told about the policy: findings its author accepts (docs/audit.md). It does not change the program. */
+  readonly audit?: PolicyAudit;
+}
+
+/** A finding of `syscage audit` the policy's author accepts, and why (docs/audit.md, "Waivers"). */
+export interface AuditWaiver {
+  /** The finding's id in the audit catalogue, e.g. "danger.ptrace". */
+  readonly id: string;
+  /** Why it is acceptable here; shown in the audit's output. */
+  readonly reason: string;
+  /** Only findings about these syscalls (all of a finding's syscalls must be listed); absent: every finding with the id. */
+  readonly syscalls?: readonly string[];
+}
+
+/** See {@link Policy.audit}. */
+export interface PolicyAudit {
+  readonly waive: readonly AuditWaiver[];
 }
 
 /** See {@link Policy.routes}. */
@@ -271,6 +288,8 @@ export interface PolicyInput {
   readonly routes?: RoutesMode;
   /** `false`: no network by any route, AF_UNIX and existing sockets excepted ({@link Policy.network}). */
   readonly network?: boolean;
+  /** `audit.waive`: findings of `syscage audit` accepted, each with a reason ({@link Policy.audit}). */
+  readonly audit?: { readonly waive?: readonly AuditWaiver[] };
   readonly rules?: readonly RuleInput[];
   /** Origin of the default action, for explanations. */
   readonly origin?: string;
@@ -309,7 +328,9 @@ export interface ConditionInput {
 
 // ---- checking what a caller hands in (TypeScript types vanish at run time) ----
 
-const POLICY_INPUT_KEYS = ["default", "unknown", "badArch", "abis", "flags", "argumentWidth", "routes", "network", "rules", "origin", "comment", "$schema"] as const;
+const POLICY_INPUT_KEYS = ["default", "unknown", "badArch", "abis", "flags", "argumentWidth", "routes", "network", "audit", "rules", "origin", "comment", "$schema"] as const;
+const AUDIT_INPUT_KEYS = ["waive"] as const;
+const WAIVER_INPUT_KEYS = ["id", "reason", "syscalls"] as const;
 const RULE_INPUT_KEYS = ["syscall", "syscalls", "action", "conditions", "args", "origin", "comment"] as const;
 const CONDITION_INPUT_KEYS = ["arg", "index", "op", "value", "mask"] as const;
 const ACTION_KEYS: Readonly<Record<string, readonly string[]>> = {
@@ -477,6 +498,7 @@ export function definePolicy(input: PolicyInput): Policy {
   if (input.routes !== undefined) expectString(input.routes, "routes");
   if (input.network !== undefined && typeof input.network !== "boolean") throw new SyscageError("BAD_INPUT", `network: expected true or false, got ${typeName(input.network)}`);
   if (abis.length === 0) throw new SyscageError("NO_ABIS", "abis: a policy must cover at least one ABI");
+  const audit = input.audit === undefined ? undefined : checkAuditInput(input.audit);
   return {
     rules,
     default: { action: toAction(input.default ?? errno("EPERM"), "default"), origin: `${origin}: default action` },
@@ -487,7 +509,32 @@ export function definePolicy(input: PolicyInput): Policy {
     argumentWidth: checkArgumentWidth(input.argumentWidth ?? "kernel"),
     routes: checkRoutes(input.routes ?? "closed"),
     ...(input.network === false ? { network: false } : {}),
+    ...(audit !== undefined ? { audit } : {}),
   };
+}
+
+/** The `audit` field: `{ waive: [{ id, reason, syscalls? }] }`, every waiver with a reason. The ids are checked by the audit (src/analyze/audit.ts), which knows the catalogue. */
+function checkAuditInput(raw: unknown): PolicyAudit {
+  const a = expectObject(raw, "audit");
+  checkKnownKeys(a, AUDIT_INPUT_KEYS, "audit");
+  const list = a.waive === undefined ? [] : expectArray(a.waive, "audit.waive");
+  const waive = list.map((item, i): AuditWaiver => {
+    const at = `audit.waive[${i}]`;
+    const w = expectObject(item, at);
+    checkKnownKeys(w, WAIVER_INPUT_KEYS, at);
+    const id = expectString(w.id, `${at}.id`).trim();
+    if (id === "") throw new SyscageError("BAD_WAIVER", `${at}.id: empty; name a finding, e.g. "danger.ptrace" (syscage audit lists the ids)`);
+    const reason = w.reason === undefined ? "" : expectString(w.reason, `${at}.reason`).trim();
+    if (reason === "") throw new SyscageError("BAD_WAIVER", `${at}: a waiver needs a reason; add "reason": "why this is acceptable here"`);
+    if (w.syscalls === undefined) return { id, reason };
+    const syscalls = expectArray(w.syscalls, `${at}.syscalls`).map((n, j) => {
+      const name = expectString(n, `${at}.syscalls[${j}]`);
+      checkSyscallName(name, `${at}.syscalls[${j}]`);
+      return name;
+    });
+    return { id, reason, syscalls };
+  });
+  return { waive };
 }
 
 /** A {@link RoutesMode}, or an error naming the field. */

@@ -2,7 +2,8 @@
  * `syscage report [policy options] -o report.html [--against SOURCE] [--title TEXT]`:
  * write one self-contained HTML file with the matrix of syscalls × ABIs,
  * systemd's groups as filters, a search box, an explanation for each cell,
- * and with `--against` a diff view (src/analyze/report.ts).
+ * an Audit section (what `syscage audit` finds in the policy), and with
+ * `--against` a diff view (src/analyze/report.ts).
  */
 import { readInputText } from "../../read-file.js";
 import { writeFileSync } from "node:fs";
@@ -12,6 +13,8 @@ import { jsoncParser } from "../../deps.js";
 import { profileEntries, type ExplainContext } from "../../analyze/explain.js";
 import { reportData, renderReport, type ReportSide } from "../../analyze/report.js";
 import { SyscageError } from "../../errors.js";
+import type { AuditResult } from "../../analyze/audit.js";
+import { auditLoaded } from "./audit.js";
 import type { AbiName } from "../../abi/arch.js";
 import { readPolicyFile } from "../../policy/json.js";
 import { nspawnPolicy } from "../../policy/nspawn.js";
@@ -91,8 +94,16 @@ function runReport(opts: ReportOpts): void {
   const source = loaded.nspawn !== undefined ? nspawnSource(opts) : loaded.source;
   const side: ReportSide = { policy: loaded.policy, source, context };
   const against = opts.against !== undefined ? loadAgainst(opts.against, loaded.policy.abis) : undefined;
+  let audit: AuditResult | string;
+  try {
+    audit = auditLoaded(loaded, opts).result;
+  } catch (err) {
+    if (!(err instanceof SyscageError)) throw err;
+    audit = `The audit could not be made: ${err.message}`;
+  }
   const data = reportData({
     policy: side,
+    audit,
     ...(against !== undefined ? { against } : {}),
     ...(opts.title !== undefined ? { title: opts.title } : {}),
   });
@@ -125,6 +136,10 @@ trace, log, notify, and X/Y when the outcome depends on the arguments).
 
 In the diff view (A = the policy options, B = --against), the cells that
 differ are outlined and show A→B; they are exactly what syscage diff reports.
+
+The Audit section at the end (linked from the top) is what syscage audit
+reports for the policy: the findings worst first, each with its details and
+fix, and the exposure score.
 
 Examples:
   syscage report -o nspawn.html
