@@ -109,7 +109,8 @@ export function knownSyscallNames(): ReadonlySet<string> {
 
 /** The ABIs on which `name` exists, in canonical order. */
 export function abisWithSyscall(name: string): AbiName[] {
-  return ABI_NAMES.filter((abi) => index(abi).byName.has(name));
+  // From the generated tables directly: building every ABI's index costs more than a cold command's budget.
+  return ABI_NAMES.filter((abi) => Object.hasOwn(SYSCALL_NUMBERS[abi], name));
 }
 
 /**

@@ -25,7 +25,7 @@
  */
 import { localAbis, type AbiName } from "../abi/arch.js";
 import { CAPABILITY_NAMES, CAP_LAST_CAP, capabilityName, parseCapability } from "../abi/capabilities.js";
-import { abisWithSyscall, knownSyscallNames } from "../abi/tables.js";
+import { knownSyscallNames, syscallNumber } from "../abi/tables.js";
 import { SyscageError, didYouMean , withContext } from "../errors.js";
 import { NSPAWN_ALLOW_LIST, NSPAWN_DEFAULT_RETAINED_CAPABILITIES } from "./generated/systemd.js";
 import { expandItem, getGroup, parseGroup, systemdSyscallNames, walkItem } from "./groups.js";
@@ -222,7 +222,7 @@ export function nspawnFilterSets(opts: NspawnOptions = {}): NspawnFilterSets {
 export function nspawnPolicy(opts: NspawnOptions = {}): Policy {
   const sets = nspawnFilterSets(opts);
   const abis = opts.abis ?? localAbis();
-  const onAbis = (name: string): boolean => abisWithSyscall(name).some((a) => abis.includes(a));
+  const onAbis = (name: string): boolean => abis.some((a) => syscallNumber(a, name) !== undefined);
   const literal = new Set(sets.allowItems.filter((i) => !i.startsWith("@")));
   const rules: RuleInput[] = [];
   if (onAbis("socket")) {
