@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { localAbis } from "../src/abi/arch.js";
 import { SyscageError } from "../src/errors.js";
 import { lineColumn, parsePolicyJson, policySchema, readPolicyFile } from "../src/policy/json.js";
+import { schemaValidator } from "../src/policy/jsontree.js";
 import { FILTER_FLAGS, OPERATORS } from "../src/policy/model.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -217,6 +218,15 @@ describe("the schema file", () => {
     assert.deepEqual(defs["condition"]!.properties["op"]!.enum, [...OPERATORS]);
     const flags = (fromDisk["properties"] as Record<string, { items: { enum: string[] } }>)["flags"]!.items.enum;
     assert.deepEqual([...flags].sort(), Object.keys(FILTER_FLAGS).sort());
+  });
+
+  test("both schemas are valid draft 2020-12 schemas (run time skips this check for speed)", () => {
+    for (const f of ["docs/policy.schema.json", "docs/profile.schema.json"]) {
+      const schema = JSON.parse(readFileSync(join(ROOT, f), "utf8")) as Record<string, unknown>;
+      assert.doesNotThrow(() => schemaValidator(schema, { validateSchema: true }), f);
+    }
+    // The check is real: a schema with a wrong keyword type is refused.
+    assert.throws(() => schemaValidator({ type: "object", properties: { a: { type: 12 } } }, { validateSchema: true }), /schema is invalid/);
   });
 
   test("the example in docs/policy-format.md is a valid policy", () => {

@@ -11,7 +11,6 @@
 import { readInputText } from "../read-file.js";
 import { readFileSync } from "node:fs";
 import type { ValidateFunction } from "ajv/dist/2020.js";
-import { ajv2020 } from "../deps.js";
 import type { Node } from "jsonc-parser";
 import { ABI_NAMES, localAbis, parseAbi, type AbiName } from "../abi/arch.js";
 import { SyscageError } from "../errors.js";
@@ -24,6 +23,7 @@ import {
   plainValue,
   relocate,
   schemaError,
+  schemaValidator,
   str,
   where,
   type Doc,
@@ -66,11 +66,7 @@ export function policySchema(): Record<string, unknown> {
 
 function getValidator(): ValidateFunction {
   if (validator === undefined) {
-    const ajv = new (ajv2020().Ajv2020)({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false, logger: false });
-    // syscage's annotations: replacement message / hint appended to the message.
-    ajv.addKeyword({ keyword: "x-message", schemaType: "string" });
-    ajv.addKeyword({ keyword: "x-hint", schemaType: "string" });
-    validator = ajv.compile(policySchema());
+    validator = schemaValidator(policySchema());
   }
   return validator;
 }

@@ -5,8 +5,9 @@
  * 2^53), JSON paths for messages, and readable messages for Ajv's errors.
  */
 import type { Node, ParseError } from "jsonc-parser";
-import { jsoncParser } from "../deps.js";
+import { ajv2020, jsoncParser } from "../deps.js";
 import type { ErrorObject } from "ajv";
+import type { ValidateFunction } from "ajv/dist/2020.js";
 import { SyscageError, didYouMean, suggest, type ErrorCode , withContext } from "../errors.js";
 import { toU64 } from "./model.js";
 
@@ -384,4 +385,18 @@ export function parseJsonDocument(text: string, source: string, code: ErrorCode,
   }
   if (root === undefined) throw new SyscageError(code, `${source}:1: syntax error: expected a JSON object`);
   return { doc, root };
+}
+
+/**
+ * The validator of one of syscage's own JSON Schemas (docs/policy.schema.json,
+ * docs/profile.schema.json), with its annotations `x-message` and `x-hint`.
+ * The schema itself is not checked against the draft 2020-12 meta-schema at
+ * run time: that costs more than a cold command's budget (about 120 ms), and
+ * test/policy-json.test.ts checks both schemas once, with the same options.
+ */
+export function schemaValidator(schema: Record<string, unknown>, opts: { readonly validateSchema?: boolean } = {}): ValidateFunction {
+  const ajv = new (ajv2020().Ajv2020)({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false, logger: false, validateSchema: opts.validateSchema ?? false });
+  ajv.addKeyword({ keyword: "x-message", schemaType: "string" });
+  ajv.addKeyword({ keyword: "x-hint", schemaType: "string" });
+  return ajv.compile(schema);
 }

@@ -46,7 +46,6 @@ import { readInputText } from "../read-file.js";
 import { readFileSync } from "node:fs";
 import { release } from "node:os";
 import type { ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
-import { ajv2020 } from "../deps.js";
 import type { Node } from "jsonc-parser";
 import { hostAbi, localAbis, parseAbi, type AbiName } from "../abi/arch.js";
 import { CAPABILITY_NAMES, capabilityName, parseCapability } from "../abi/capabilities.js";
@@ -66,6 +65,7 @@ import {
   propertyNode,
   relocate,
   schemaError,
+  schemaValidator,
   str,
   where,
   type Doc,
@@ -164,10 +164,7 @@ function getValidator(): ValidateFunction {
     } catch {
       throw new SyscageError("SCHEMA_MISSING", `cannot read the profile schema ${PROFILE_SCHEMA_URL.pathname}; the syscage installation is incomplete (reinstall the package, which ships docs/)`);
     }
-    const ajv = new (ajv2020().Ajv2020)({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false, logger: false });
-    ajv.addKeyword({ keyword: "x-message", schemaType: "string" });
-    ajv.addKeyword({ keyword: "x-hint", schemaType: "string" });
-    validator = ajv.compile(JSON.parse(text) as Record<string, unknown>);
+    validator = schemaValidator(JSON.parse(text) as Record<string, unknown>);
   }
   return validator;
 }
