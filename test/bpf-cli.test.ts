@@ -82,6 +82,31 @@ test("disasm prints labels and comments; --arch names syscalls", () => {
   assert.match(run("disasm", noArch, "--arch", "x86_64").out, /jeq #59, L2, L3 +; execve/);
 });
 
+test("disasm of a program the kernel would refuse: the disassembly, one warning naming the first problem, exit 1; a valid one: exit 0, nothing on stderr", () => {
+  const ok = run("disasm", FILTER);
+  assert.equal(ok.code, 0, ok.err);
+  assert.equal(ok.err, "");
+  const bad = run("disasm", INVALID);
+  assert.equal(bad.code, 1, bad.err);
+  assert.match(bad.out, /^ {6}ld \[2\]/m, "the disassembly is still printed");
+  const lines = bad.err.trimEnd().split("\n");
+  assert.equal(lines.length, 1, bad.err);
+  assert.ok(lines[0]!.startsWith(`syscage: warning: ${INVALID}: the program would not load: instruction 1: seccomp-load: `), lines[0]);
+  // Bytes that are no program in either byte order (as from /dev/urandom).
+  const bytes = new Uint8Array(200);
+  let x = 0x2545f491;
+  for (let i = 0; i < bytes.length; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    bytes[i] = x >>> 24;
+  }
+  const garbage = file("garbage.bpf", bytes);
+  const g = run("disasm", garbage);
+  assert.equal(g.code, 1, g.err);
+  assert.equal(g.out.trimEnd().split("\n").filter((l) => !l.startsWith(";")).length >= 25, true, "one line per instruction");
+  assert.match(g.err, /^syscage: warning: .*garbage\.bpf: the program would not load: instruction \d+: \S+: .*\n$/);
+  assert.equal(g.err.split("\n").length, 2, g.err);
+});
+
 test("emulate: action first, then the steps; --quiet; --json", () => {
   const r = run("emulate", FILTER, "--arch", "x86_64", "--syscall", "execve");
   assert.equal(r.code, 0, r.err);

@@ -108,6 +108,12 @@ function runDisasm(file: string, opts: DisasmOpts): void {
   // In the byte order of --arch's machine (what `syscage compile` writes for it) or the host's, unless only the other one gives a valid program.
   const insns = readProgramFileAnyOrder(file, arch !== undefined ? getAbi(arch).endian : hostEndian());
   process.stdout.write(disassemble(insns, arch !== undefined ? { arch } : {}));
+  // The disassembly is printed either way (it helps to see what is wrong); a program the kernel would refuse also fails the command, so scripts notice.
+  const first = verify(insns)[0];
+  if (first !== undefined) {
+    process.stderr.write(`syscage: warning: ${file}: the program would not load: instruction ${first.index}: ${first.rule}: ${first.message} (syscage verify ${file} lists every problem)\n`);
+    process.exitCode = 1;
+  }
 }
 
 function runAsm(file: string, opts: AsmOpts): void {
@@ -223,6 +229,10 @@ export function register(program: Command): void {
 Jump targets are labels L<index>; comments name the seccomp_data field a load
 reads, the AUDIT_ARCH a constant is, syscalls (when the arch on that path is
 known) and the action a ret returns. The output assembles back bit-exactly.
+
+Exit status: 0 a valid program; 1 an error, or a program the kernel would
+refuse at load time (its disassembly is still printed, and one warning line
+on stderr names the first problem, as syscage verify would).
 
 Example:
   syscage disasm filter.bpf --arch x86_64`,
