@@ -146,7 +146,7 @@ test("emulate errors: unknown arch, unknown syscall, bad args, too many args, in
   assertOneLineError(run("emulate", INVALID, "--arch", "x86_64", "--nr", "1"), /instruction 1: seccomp-load/);
 });
 
-test("a program compiled for a big-endian ABI: disasm, emulate and diff read it in that order; verify does with --arch, and hints at it without", () => {
+test("a program compiled for a big-endian ABI: disasm, emulate and diff read it in that order; verify does with --arch, and says so in one line without", () => {
   const prog = file("s390x.bpf", new Uint8Array(0));
   const compiled = run("compile", "--arch", "s390x", "--system-call-filter=~mkdir", "--format", "raw", "-o", prog);
   assert.equal(compiled.code, 0, compiled.err);
@@ -155,7 +155,8 @@ test("a program compiled for a big-endian ABI: disasm, emulate and diff read it 
   assert.match(ok.out, /: valid \(\d+ instructions\)\n$/);
   const host = run("verify", prog);
   assert.equal(host.code, 1);
-  assert.match(host.err, /hint: .* is a valid program in big-endian byte order; give --arch \(e\.g\. --arch s390x\)/);
+  assert.equal(host.out, "", "no finding per instruction");
+  assert.equal(host.err, `syscage: ${prog}: read as little-endian (this host's order) it is not a valid program; read as big-endian it is: the file was written for a big-endian ABI (give --arch s390x, or the ABI it was compiled for)\n`);
   const em = run("emulate", prog, "--arch", "s390x", "--syscall", "mkdir", "--quiet");
   assert.equal(em.out, "ERRNO(1)\n");
   assert.equal(run("emulate", prog, "--arch", "s390x", "--syscall", "getpid", "--quiet").out, "ALLOW\n");
@@ -166,4 +167,39 @@ test("a program compiled for a big-endian ABI: disasm, emulate and diff read it 
   assert.equal(run("disasm", prog).out, dis.out);
   const same = run("diff", prog, "--b-system-call-filter=~mkdir", "--b-arch", "s390x");
   assert.equal(same.code, 0, same.out + same.err);
+});
+
+test("verify --arch s390x of a little-endian program: one line naming the byte order and the fix, exit 1; --json keeps every finding", () => {
+  const prog = file("le.bpf", new Uint8Array(0));
+  const compiled = run("compile", "--arch", "x86_64", "--format", "raw", "-o", prog);
+  assert.equal(compiled.code, 0, compiled.err);
+  const r = run("verify", prog, "--arch", "s390x");
+  assert.equal(r.code, 1, r.err);
+  assert.equal(r.out, "");
+  const lines = r.err.trimEnd().split("\n");
+  assert.equal(lines.length, 1, r.err);
+  assert.equal(
+    lines[0],
+    `syscage: ${prog}: read as big-endian (s390x's order) it is not a valid program; read as little-endian it is: the file was written for a little-endian ABI (give --arch x86_64, or the ABI it was compiled for)`,
+  );
+  const j = run("verify", prog, "--arch", "s390x", "--json");
+  assert.equal(j.code, 1);
+  const parsed = JSON.parse(j.out) as { valid: boolean; instructions: number; findings: unknown[] };
+  assert.equal(parsed.valid, false);
+  assert.ok(parsed.findings.length >= parsed.instructions, "every instruction's finding is in the JSON");
+  assert.equal(run("verify", prog, "--arch", "x86_64").code, 0);
+});
+
+test("verify lists at most 20 findings, then '… and N more findings'; --json has them all", () => {
+  // 30 misaligned seccomp loads: a finding each, and no program in the other byte order either.
+  const prog = file("many.bpf", [...Array.from({ length: 30 }, () => loadAbs(2)), retA()]);
+  const r = run("verify", prog);
+  assert.equal(r.code, 1, r.err);
+  assert.equal(r.err, "");
+  const lines = r.out.trimEnd().split("\n");
+  assert.equal(lines.length, 21, r.out);
+  for (const [i, l] of lines.slice(0, 20).entries()) assert.ok(l.startsWith(`${prog}: instruction ${i}: seccomp-load: `), l);
+  assert.equal(lines[20], `${prog}: … and 10 more findings (--json lists them all)`);
+  const j = JSON.parse(run("verify", prog, "--json").out) as { findings: { index: number }[] };
+  assert.equal(j.findings.length, 30);
 });

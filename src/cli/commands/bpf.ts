@@ -10,16 +10,16 @@
  *   run the program on one syscall, exactly as the kernel would
  */
 import type { Command } from "commander";
-import { getAbi, parseAbi, type AbiName } from "../../abi/arch.js";
+import { getAbi, hostAbiIfKnown, parseAbi, type AbiName } from "../../abi/arch.js";
 import { resolveSyscall } from "../../abi/tables.js";
 import { SyscageError } from "../../errors.js";
 import { formatAction } from "../../bpf/actions.js";
-import { hostEndian, readProgramFile, readProgramFileAnyOrder } from "../../bpf/codec.js";
+import { decodeProgram, hostEndian, readProgramFileAnyOrder } from "../../bpf/codec.js";
 import { writeFileSync } from "node:fs";
 import { assembleProgram } from "../../bpf/asm.js";
 import { encodeProgram } from "../../bpf/codec.js";
 import { disassemble, formatInsn } from "../../bpf/disasm.js";
-import { readInputText } from "../../read-file.js";
+import { readInputFile, readInputText } from "../../read-file.js";
 import { interpret, type SeccompData } from "../../bpf/interpret.js";
 import { assertValid, verify } from "../../bpf/verify.js";
 import { printJson } from "../output.js";
@@ -148,30 +148,45 @@ function runAsm(file: string, opts: AsmOpts): void {
   process.stdout.write(bytes);
 }
 
-/** Without --arch, a file that only makes sense in the other byte order gets a hint (a program compiled for s390x read on x86_64). */
-function byteOrderHint(file: string, arch: string | undefined): void {
-  if (arch !== undefined) return;
-  const other = hostEndian() === "little" ? "big" : "little";
-  if (verify(readProgramFile(file, other)).length > 0) return;
-  const example = other === "big" ? "s390x" : "x86_64";
-  process.stderr.write(`syscage: hint: ${file} is a valid program in ${other}-endian byte order; give --arch (e.g. --arch ${example}) to read it in that ABI's order\n`);
+/** Findings `verify` prints as text before "… and N more findings" (--json has them all). */
+export const VERIFY_SHOWN = 20;
+
+/** An ABI of byte order `endian` to suggest for --arch: this host's when it has that order. */
+function exampleAbi(endian: "little" | "big"): AbiName {
+  const host = hostAbiIfKnown();
+  if (host !== undefined && getAbi(host).endian === endian) return host;
+  return endian === "little" ? "x86_64" : "s390x";
 }
 
 function runVerify(file: string, opts: VerifyOpts): void {
   // Exactly as the kernel of a machine of --arch (default: this one) reads the file.
-  const insns = opts.arch !== undefined ? readProgramFile(file, getAbi(parseAbi(opts.arch)).endian) : readProgramFile(file);
+  const arch: AbiName | undefined = opts.arch !== undefined ? parseAbi(opts.arch) : undefined;
+  const endian = arch !== undefined ? getAbi(arch).endian : hostEndian();
+  const buf = readInputFile(file, "program");
+  const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  const insns = decodeProgram(bytes, file, endian);
   const findings = verify(insns);
-  if (opts.json === true) {
-    printJson({ file, valid: findings.length === 0, instructions: insns.length, findings });
-  } else if (findings.length === 0) {
+  // A file written in the other byte order breaks a rule on (nearly) every instruction; one line says what is wrong instead.
+  const other = endian === "little" ? "big" : "little";
+  const otherOrder = findings.length > 0 && verify(decodeProgram(bytes, file, other)).length === 0;
+  if (findings.length > 0) process.exitCode = 1;
+  if (opts.json === true) printJson({ file, valid: findings.length === 0, instructions: insns.length, findings });
+  if (otherOrder) {
+    const whose = arch !== undefined ? `${arch}'s order` : "this host's order";
+    process.stderr.write(
+      `syscage: ${file}: read as ${endian}-endian (${whose}) it is not a valid program; read as ${other}-endian it is: the file was written for a ${other}-endian ABI (give --arch ${exampleAbi(other)}, or the ABI it was compiled for)\n`,
+    );
+    return;
+  }
+  if (opts.json === true) return;
+  if (findings.length === 0) {
     process.stdout.write(`${file}: valid (${insns.length} instructions)\n`);
-  } else {
-    for (const f of findings) process.stdout.write(`${file}: instruction ${f.index}: ${f.rule}: ${f.message}\n`);
+    return;
   }
-  if (findings.length > 0) {
-    byteOrderHint(file, opts.arch);
-    process.exitCode = 1;
-  }
+  const lines = findings.slice(0, VERIFY_SHOWN).map((f) => `${file}: instruction ${f.index}: ${f.rule}: ${f.message}\n`);
+  const more = findings.length - VERIFY_SHOWN;
+  if (more > 0) lines.push(`${file}: … and ${more} more finding${more === 1 ? "" : "s"} (--json lists them all)\n`);
+  process.stdout.write(lines.join(""));
 }
 
 function runEmulate(file: string, opts: EmulateOpts): void {
@@ -279,7 +294,14 @@ Examples:
       `
 Prints "FILE: valid (N instructions)" and exits 0, or one line per problem
 "FILE: instruction I: RULE: MESSAGE" and exits 1. The first problem listed is
-the one the kernel would fail on (EINVAL).`,
+the one the kernel would fail on (EINVAL). At most ${VERIFY_SHOWN} problems are listed,
+then "FILE: … and N more findings"; --json has every one.
+
+A file that is a valid program only in the other byte order (written for a
+machine of the other endianness) gets one line on stderr saying so and which
+--arch reads it, and exits 1.
+
+Exit status: 0 valid; 1 invalid, or an error.`,
     )
     .action((file: string, opts: VerifyOpts) => runVerify(file, opts));
 
