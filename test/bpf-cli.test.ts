@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeProgram } from "../src/bpf/codec.js";
 import { jumpIf, loadAbs, ret, retA, type Insn } from "../src/bpf/insn.js";
+import { hostAbi } from "../src/abi/arch.js";
 import { cli as run } from "./helpers/cli.js";
 
 const DIR = mkdtempSync(join(tmpdir(), "syscage-bpf-cli-"));
@@ -128,6 +129,23 @@ test("emulate: action first, then the steps; --quiet; --json", () => {
   );
   // The i386 arch fails the x86_64 check and falls to ERRNO(1) as written.
   assert.equal(run("emulate", FILTER, "--arch", "x86", "--nr", "0", "--quiet").out, "ERRNO(1)\n");
+});
+
+test("emulate without --arch: the host's native ABI; the syscall as an argument after the file, by name or number", () => {
+  const host = hostAbi();
+  for (const call of ["execve", "read"]) {
+    const r = run("emulate", FILTER, call);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.out, run("emulate", FILTER, "--arch", host, "--syscall", call).out);
+  }
+  // FILTER allows x86_64 calls but execve; every other ABI gets ERRNO(1) (the program decides).
+  assert.equal(run("emulate", FILTER, "execve", "--quiet").out, "ERRNO(1)\n");
+  assert.equal(run("emulate", FILTER, "read", "--quiet").out, host === "x86_64" ? "ALLOW\n" : "ERRNO(1)\n");
+  assert.equal(run("emulate", FILTER, "59", "--arch", "x86_64", "--quiet").out, "ERRNO(1)\n");
+  assert.equal(run("emulate", FILTER, "0x3b", "--arch", "x86_64", "--quiet").out, "ERRNO(1)\n");
+  assertOneLineError(run("emulate", FILTER, "read", "--nr", "1"), /give the syscall once: .*"read" and --nr/);
+  assertOneLineError(run("emulate", FILTER), /say which syscall to emulate: a name after the file/);
+  assert.match(run("emulate", "--help").out, /default: this host's ABI/);
 });
 
 test("emulate: u64 args exact, byte order from the ABI, negative = two's complement", () => {

@@ -6,7 +6,8 @@
  * - `syscage disasm FILE [--arch A]`   readable assembly
  * - `syscage asm FILE.s [-o FILE.bpf] [--arch A]`  assemble that text back (verified as the kernel would)
  * - `syscage verify FILE [--arch A] [--json]`  the kernel's load-time checks, in A's byte order (default the host's)
- * - `syscage emulate FILE --arch A (--syscall NAME | --nr N) [--args …] [--ip N] [--quiet] [--json]`
+ * - `syscage emulate FILE [SYSCALL] [--arch A] [--syscall NAME | --nr N] [--args …] [--ip N] [--quiet] [--json]`
+ *   (--arch defaults to the host's ABI)
  *   run the program on one syscall, exactly as the kernel would
  */
 import type { Command } from "commander";
@@ -40,7 +41,7 @@ interface VerifyOpts {
 }
 
 interface EmulateOpts {
-  arch: string;
+  arch?: string;
   syscall?: string;
   nr?: string;
   args?: string;
@@ -189,16 +190,26 @@ function runVerify(file: string, opts: VerifyOpts): void {
   process.stdout.write(lines.join(""));
 }
 
-function runEmulate(file: string, opts: EmulateOpts): void {
-  const abiName = parseAbi(opts.arch);
+/** --arch, or this host's native ABI (the program's own AUDIT_ARCH checks then decide what a call of it gets). */
+function emulateAbi(opts: EmulateOpts): AbiName {
+  if (opts.arch !== undefined) return parseAbi(opts.arch);
+  const host = hostAbiIfKnown();
+  if (host === undefined) throw new SyscageError("BAD_USAGE", `emulate: this machine's architecture "${process.arch}" has no seccomp ABI in syscage; give --arch (e.g. --arch x86_64).`);
+  return host;
+}
+
+function runEmulate(file: string, syscall: string | undefined, opts: EmulateOpts): void {
+  const abiName = emulateAbi(opts);
   const abi = getAbi(abiName);
-  if (opts.syscall !== undefined && opts.nr !== undefined) {
-    throw new SyscageError("BAD_USAGE", "give either --syscall NAME or --nr N, not both.");
+  const given = [syscall !== undefined ? `the syscall argument "${syscall}"` : "", opts.syscall !== undefined ? "--syscall" : "", opts.nr !== undefined ? "--nr" : ""].filter((g) => g !== "");
+  if (given.length > 1) {
+    throw new SyscageError("BAD_USAGE", `give the syscall once: ${given.join(" and ")} both name one; keep one of them.`);
   }
   let nr: number;
-  if (opts.syscall !== undefined) nr = resolveSyscall(abiName, opts.syscall.trim());
+  if (syscall !== undefined) nr = /^\s*(?:-?[0-9]+|0x[0-9a-f]+)\s*$/i.test(syscall) ? parseNr(syscall) : resolveSyscall(abiName, syscall.trim());
+  else if (opts.syscall !== undefined) nr = resolveSyscall(abiName, opts.syscall.trim());
   else if (opts.nr !== undefined) nr = parseNr(opts.nr);
-  else throw new SyscageError("BAD_USAGE", "say which syscall to emulate: --syscall NAME (e.g. --syscall openat) or --nr N.");
+  else throw new SyscageError("BAD_USAGE", "say which syscall to emulate: a name after the file (syscage emulate FILE openat), --syscall NAME or --nr N.");
   const args = opts.args !== undefined ? parseArgs(opts.args) : [];
   while (args.length < 6) args.push(0n);
   const ip = opts.ip !== undefined ? parseU64(opts.ip, "--ip") : 0n;
@@ -309,7 +320,11 @@ Exit status: 0 valid; 1 invalid, or an error.`,
     .command("emulate")
     .description("run a raw seccomp BPF program on one syscall, exactly as the kernel would, and print the action")
     .argument("<file>", "raw BPF program file (8 bytes per instruction, in either byte order)")
-    .requiredOption("--arch <abi>", "ABI of the syscall: sets seccomp_data.arch and the byte order of seccomp_data and of the file (e.g. x86_64, x86, x32, aarch64, s390x)")
+    .argument("[syscall]", "the syscall: a name numbered for --arch (openat), or a number as seen in seccomp_data.nr (257, 0x101, -1); the same as --syscall / --nr")
+    .option(
+      "--arch <abi>",
+      `ABI of the syscall: sets seccomp_data.arch and the byte order of seccomp_data and of the file (e.g. x86_64, x86, x32, aarch64, s390x; default: this host's ABI${hostAbiIfKnown() !== undefined ? `, ${hostAbiIfKnown()}` : ""})`,
+    )
     .option("--syscall <name>", "syscall by name, numbered for --arch (e.g. openat)")
     .option("--nr <n>", "syscall number as seen in seccomp_data.nr (decimal, 0x hex, or -1)")
     .option(
@@ -326,9 +341,14 @@ The first line is the action: ALLOW, ERRNO(1), KILL_PROCESS, KILL_THREAD,
 TRAP(n), TRACE(n), LOG or USER_NOTIF; then the executed instructions with A and
 X after each. The program is verified first; an invalid program is an error.
 
+Without --arch the call is one of this host's native ABI; a program that
+checks seccomp_data.arch and does not list that ABI decides what it gets, as
+the kernel would (usually its bad-arch action).
+
 Examples:
+  syscage emulate filter.bpf read
   syscage emulate filter.bpf --arch x86_64 --syscall openat --args -100,0x7ffd0000,0
   syscage emulate filter.bpf --arch x32 --nr 0x40000002 --quiet`,
     )
-    .action((file: string, opts: EmulateOpts) => runEmulate(file, opts));
+    .action((file: string, syscall: string | undefined, opts: EmulateOpts) => runEmulate(file, syscall, opts));
 }
