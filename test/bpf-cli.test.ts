@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeProgram } from "../src/bpf/codec.js";
 import { jumpIf, loadAbs, ret, retA, type Insn } from "../src/bpf/insn.js";
+import { hostAbi } from "../src/abi/arch.js";
 import { cli as run } from "./helpers/cli.js";
 
 const DIR = mkdtempSync(join(tmpdir(), "syscage-bpf-cli-"));
@@ -82,6 +83,31 @@ test("disasm prints labels and comments; --arch names syscalls", () => {
   assert.match(run("disasm", noArch, "--arch", "x86_64").out, /jeq #59, L2, L3 +; execve/);
 });
 
+test("disasm of a program the kernel would refuse: the disassembly, one warning naming the first problem, exit 1; a valid one: exit 0, nothing on stderr", () => {
+  const ok = run("disasm", FILTER);
+  assert.equal(ok.code, 0, ok.err);
+  assert.equal(ok.err, "");
+  const bad = run("disasm", INVALID);
+  assert.equal(bad.code, 1, bad.err);
+  assert.match(bad.out, /^ {6}ld \[2\]/m, "the disassembly is still printed");
+  const lines = bad.err.trimEnd().split("\n");
+  assert.equal(lines.length, 1, bad.err);
+  assert.ok(lines[0]!.startsWith(`syscage: warning: ${INVALID}: the program would not load: instruction 1: seccomp-load: `), lines[0]);
+  // Bytes that are no program in either byte order (as from /dev/urandom).
+  const bytes = new Uint8Array(200);
+  let x = 0x2545f491;
+  for (let i = 0; i < bytes.length; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    bytes[i] = x >>> 24;
+  }
+  const garbage = file("garbage.bpf", bytes);
+  const g = run("disasm", garbage);
+  assert.equal(g.code, 1, g.err);
+  assert.equal(g.out.trimEnd().split("\n").filter((l) => !l.startsWith(";")).length >= 25, true, "one line per instruction");
+  assert.match(g.err, /^syscage: warning: .*garbage\.bpf: the program would not load: instruction \d+: \S+: .*\n$/);
+  assert.equal(g.err.split("\n").length, 2, g.err);
+});
+
 test("emulate: action first, then the steps; --quiet; --json", () => {
   const r = run("emulate", FILTER, "--arch", "x86_64", "--syscall", "execve");
   assert.equal(r.code, 0, r.err);
@@ -105,6 +131,23 @@ test("emulate: action first, then the steps; --quiet; --json", () => {
   assert.equal(run("emulate", FILTER, "--arch", "x86", "--nr", "0", "--quiet").out, "ERRNO(1)\n");
 });
 
+test("emulate without --arch: the host's native ABI; the syscall as an argument after the file, by name or number", () => {
+  const host = hostAbi();
+  for (const call of ["execve", "read"]) {
+    const r = run("emulate", FILTER, call);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.out, run("emulate", FILTER, "--arch", host, "--syscall", call).out);
+  }
+  // FILTER allows x86_64 calls but execve; every other ABI gets ERRNO(1) (the program decides).
+  assert.equal(run("emulate", FILTER, "execve", "--quiet").out, "ERRNO(1)\n");
+  assert.equal(run("emulate", FILTER, "read", "--quiet").out, host === "x86_64" ? "ALLOW\n" : "ERRNO(1)\n");
+  assert.equal(run("emulate", FILTER, "59", "--arch", "x86_64", "--quiet").out, "ERRNO(1)\n");
+  assert.equal(run("emulate", FILTER, "0x3b", "--arch", "x86_64", "--quiet").out, "ERRNO(1)\n");
+  assertOneLineError(run("emulate", FILTER, "read", "--nr", "1"), /give the syscall once: .*"read" and --nr/);
+  assertOneLineError(run("emulate", FILTER), /say which syscall to emulate: a name after the file/);
+  assert.match(run("emulate", "--help").out, /default: this host's ABI/);
+});
+
 test("emulate: u64 args exact, byte order from the ABI, negative = two's complement", () => {
   assert.equal(run("emulate", ARG_WORD16, "--arch", "s390x", "--nr", "1", "--args", "0x100000000", "--quiet").out, "ALLOW\n");
   assert.equal(run("emulate", ARG_WORD16, "--arch", "x86_64", "--nr", "1", "--args", "0x100000000", "--quiet").out, "KILL_PROCESS\n");
@@ -121,7 +164,7 @@ test("emulate errors: unknown arch, unknown syscall, bad args, too many args, in
   assertOneLineError(run("emulate", INVALID, "--arch", "x86_64", "--nr", "1"), /instruction 1: seccomp-load/);
 });
 
-test("a program compiled for a big-endian ABI: disasm, emulate and diff read it in that order; verify does with --arch, and hints at it without", () => {
+test("a program compiled for a big-endian ABI: disasm, emulate and diff read it in that order; verify does with --arch, and says so in one line without", () => {
   const prog = file("s390x.bpf", new Uint8Array(0));
   const compiled = run("compile", "--arch", "s390x", "--system-call-filter=~mkdir", "--format", "raw", "-o", prog);
   assert.equal(compiled.code, 0, compiled.err);
@@ -130,7 +173,8 @@ test("a program compiled for a big-endian ABI: disasm, emulate and diff read it 
   assert.match(ok.out, /: valid \(\d+ instructions\)\n$/);
   const host = run("verify", prog);
   assert.equal(host.code, 1);
-  assert.match(host.err, /hint: .* is a valid program in big-endian byte order; give --arch \(e\.g\. --arch s390x\)/);
+  assert.equal(host.out, "", "no finding per instruction");
+  assert.equal(host.err, `syscage: ${prog}: read as little-endian (this host's order) it is not a valid program; read as big-endian it is: the file was written for a big-endian ABI (give --arch s390x, or the ABI it was compiled for)\n`);
   const em = run("emulate", prog, "--arch", "s390x", "--syscall", "mkdir", "--quiet");
   assert.equal(em.out, "ERRNO(1)\n");
   assert.equal(run("emulate", prog, "--arch", "s390x", "--syscall", "getpid", "--quiet").out, "ALLOW\n");
@@ -141,4 +185,39 @@ test("a program compiled for a big-endian ABI: disasm, emulate and diff read it 
   assert.equal(run("disasm", prog).out, dis.out);
   const same = run("diff", prog, "--b-system-call-filter=~mkdir", "--b-arch", "s390x");
   assert.equal(same.code, 0, same.out + same.err);
+});
+
+test("verify --arch s390x of a little-endian program: one line naming the byte order and the fix, exit 1; --json keeps every finding", () => {
+  const prog = file("le.bpf", new Uint8Array(0));
+  const compiled = run("compile", "--arch", "x86_64", "--format", "raw", "-o", prog);
+  assert.equal(compiled.code, 0, compiled.err);
+  const r = run("verify", prog, "--arch", "s390x");
+  assert.equal(r.code, 1, r.err);
+  assert.equal(r.out, "");
+  const lines = r.err.trimEnd().split("\n");
+  assert.equal(lines.length, 1, r.err);
+  assert.equal(
+    lines[0],
+    `syscage: ${prog}: read as big-endian (s390x's order) it is not a valid program; read as little-endian it is: the file was written for a little-endian ABI (give --arch x86_64, or the ABI it was compiled for)`,
+  );
+  const j = run("verify", prog, "--arch", "s390x", "--json");
+  assert.equal(j.code, 1);
+  const parsed = JSON.parse(j.out) as { valid: boolean; instructions: number; findings: unknown[] };
+  assert.equal(parsed.valid, false);
+  assert.ok(parsed.findings.length >= parsed.instructions, "every instruction's finding is in the JSON");
+  assert.equal(run("verify", prog, "--arch", "x86_64").code, 0);
+});
+
+test("verify lists at most 20 findings, then '… and N more findings'; --json has them all", () => {
+  // 30 misaligned seccomp loads: a finding each, and no program in the other byte order either.
+  const prog = file("many.bpf", [...Array.from({ length: 30 }, () => loadAbs(2)), retA()]);
+  const r = run("verify", prog);
+  assert.equal(r.code, 1, r.err);
+  assert.equal(r.err, "");
+  const lines = r.out.trimEnd().split("\n");
+  assert.equal(lines.length, 21, r.out);
+  for (const [i, l] of lines.slice(0, 20).entries()) assert.ok(l.startsWith(`${prog}: instruction ${i}: seccomp-load: `), l);
+  assert.equal(lines[20], `${prog}: … and 10 more findings (--json lists them all)`);
+  const j = JSON.parse(run("verify", prog, "--json").out) as { findings: { index: number }[] };
+  assert.equal(j.findings.length, 30);
 });

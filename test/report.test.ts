@@ -10,17 +10,20 @@
  * decoded and checked not to be blank.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { pathToFileURL } from "node:url";
 import { inflateSync } from "node:zlib";
 import { diffPolicies } from "../src/analyze/diff.js";
-import { UNKNOWN_ROW, buildReport, classifyAction, jsonForScript, reportData, type ReportData } from "../src/analyze/report.js";
+import { STACK_NOTE, UNKNOWN_ROW, buildReport, classifyAction, jsonForScript, reportData, type ReportData } from "../src/analyze/report.js";
+import { compile } from "../src/compile/index.js";
 import { definePolicy, errno, KILL_PROCESS, trap, ALLOW } from "../src/policy/model.js";
 import { nspawnPolicy } from "../src/policy/nspawn.js";
-import { cli as run } from "./helpers/cli.js";
+import { ROOT, cli as run, ensureBuilt } from "./helpers/cli.js";
+import { needHost } from "./helpers/host.js";
 import { CHROMIUM, needOracle } from "./helpers/oracles.js";
 
 const DIR = mkdtempSync(join(tmpdir(), "syscage-report-"));
@@ -38,6 +41,28 @@ function embedded(html: string): { rows: unknown[][]; s: string[]; abis: string[
   const m = /<script type="application\/json" id="syscage-data">([^<]*)<\/script>/.exec(html);
   assert.ok(m !== null, "the report embeds its data in a JSON script block");
   return JSON.parse(m[1]!) as { rows: unknown[][]; s: string[]; abis: string[]; sources: string[]; title: string };
+}
+
+/** What covers `report pid:N` where the kernel does not let us read filters (as test/dump.test.ts says for its pid:N tests). */
+const READ_FILTERS_COVERED = "the report of the same kind of stack from a raw program (this file), and the pid:N tests of test/dump.test.ts that need no privilege";
+
+/** The pid of `sleep ARG` once it runs under a filter (Seccomp: 2), as test/dump.test.ts finds its processes. */
+async function findSleep(arg: string, timeoutMs = 15_000): Promise<number> {
+  const target = `sleep\0${arg}`;
+  const t0 = Date.now();
+  while (Date.now() - t0 < timeoutMs) {
+    for (const e of readdirSync("/proc")) {
+      if (!/^\d+$/.test(e)) continue;
+      try {
+        if (readFileSync(`/proc/${e}/cmdline`, "utf8").replace(/\0$/, "") !== target) continue;
+        if (/^Seccomp:\s*2/m.test(readFileSync(`/proc/${e}/status`, "utf8"))) return Number(e);
+      } catch {
+        // gone meanwhile
+      }
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no process sleep ${arg} under a filter within ${timeoutMs} ms`);
 }
 
 function row(data: ReportData, name: string): ReportData["rows"][number] {
@@ -127,6 +152,95 @@ describe("report data and HTML", () => {
     assert.match(row(two, "mkdir").differences![0]!, /A ERRNO\(EPERM\) — removed by --system-call-filter=~mkdir.*B ALLOW — nspawn allow list: @file-system/);
     // B's side has its own cells: mkdir is allowed there.
     assert.equal(row(two, "mkdir").cells[1]![0]!.cls, "allow");
+  });
+});
+
+describe("report of a filter stack (a raw program, pid:N)", () => {
+  const policy = nspawnPolicy(DENY_MKDIR);
+  const program = compile(policy).insns;
+  const fromPolicy = reportData({ policy: { policy, source: "nspawn ~mkdir" } });
+  const fromStack = reportData({ policy: { stack: { programs: [program], labels: ["nspawn.bpf"] }, abis: ABIS, source: "nspawn.bpf (raw program)", ref: "nspawn.bpf" } });
+
+  test("every cell has the outcomes of the policy the program was compiled from, argument-dependent ones included", () => {
+    assert.equal(fromStack.rows.length, fromPolicy.rows.length);
+    const differ: string[] = [];
+    fromPolicy.rows.forEach((r, i) => {
+      const s = fromStack.rows[i]!;
+      assert.equal(s.name, r.name);
+      r.cells[0]!.forEach((c, j) => {
+        const d = s.cells[0]![j];
+        if (c?.key !== d?.key || c?.cls !== d?.cls || c?.label !== d?.label) differ.push(`${ABIS[j]} ${r.name}: policy ${c?.label} ${c?.key}, program ${d?.label} ${d?.key}`);
+      });
+    });
+    assert.deepEqual(differ, []);
+    const socket = row(fromStack, "socket").cells[0]![0]!;
+    assert.equal(socket.cls, "args");
+    assert.ok(socket.explanation.some((l) => l.kind === "outcome" && l.text.startsWith("socket(16, 0, 9) → ERRNO(EAFNOSUPPORT)")), JSON.stringify(socket.explanation));
+  });
+
+  test("no rule origins: each cell and the page say the stack has no rules", () => {
+    const mkdir = row(fromStack, "mkdir").cells[0]![0]!;
+    assert.equal(mkdir.cls, "eperm");
+    assert.match(mkdir.explanation[0]!.text, /^mkdir → ERRNO\(EPERM\)/);
+    assert.ok(mkdir.explanation.some((l) => l.kind === "note" && /no rule origins/.test(l.text)));
+    assert.ok(!mkdir.explanation.some((l) => /@file-system|--system-call-filter/.test(l.text)), "nothing only a policy knows");
+    assert.deepEqual(fromStack.notes, [[STACK_NOTE]]);
+    assert.deepEqual(fromPolicy.notes, [[]]);
+  });
+
+  test("syscage report FILE.bpf: the program's matrix; policy options other than --arch refused", () => {
+    const bpf = join(DIR, "deny-mkdir.bpf");
+    const c = run("compile", "--system-call-filter=~mkdir", "--arch", "x86_64,x86,x32", "--format", "raw", "-o", bpf);
+    assert.equal(c.code, 0, c.err);
+    const out = join(DIR, "bpf.html");
+    const r = run("report", bpf, "--arch", "x86_64,x86,x32", "-o", out);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /wrote .*bpf\.html: \d+ syscalls × 3 ABIs/);
+    const d = embedded(readFileSync(out, "utf8"));
+    assert.deepEqual(d.sources, [`${bpf} (raw program)`]);
+    assert.ok(d.s.some((t) => t.startsWith("mkdir → ERRNO(EPERM)")));
+    const bad = run("report", bpf, "--deny-network", "-o", join(DIR, "no.html"));
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /^syscage: report of .*deny-mkdir\.bpf: --deny-network cannot apply to a program \(only --arch\)[^\n]*\n$/);
+  });
+
+  test("syscage report pid:N of a process that does not exist: one line, exit 1", () => {
+    const pidMax = Number(readFileSync("/proc/sys/kernel/pid_max", "utf8"));
+    const r = run("report", `pid:${pidMax + 1}`, "-o", join(DIR, "gone.html"));
+    assert.equal(r.code, 1, r.err);
+    assert.equal(r.out, "");
+    const lines = r.err.split("\n").filter((l) => l !== "");
+    assert.equal(lines.length, 1, r.err);
+    assert.match(lines[0]!, new RegExp(`^syscage: pid ${pidMax + 1}: no such process`));
+    assert.doesNotMatch(r.err, /\n\s+at /);
+  });
+
+  test("syscage report pid:N of a `syscage run` child: its label, and reboot denied (CAP_SYS_BOOT dropped)", async (t) => {
+    if (!needHost(t, "read-filters", READ_FILTERS_COVERED)) return;
+    ensureBuilt();
+    const arg = `${4000 + (process.pid % 1000)}.${Date.now() % 100000}`;
+    const child = spawn(join(ROOT, "bin", "syscage"), ["run", "--drop-capability=CAP_SYS_BOOT", "--", "sleep", arg], { stdio: "ignore" });
+    let pid: number | undefined;
+    try {
+      pid = await findSleep(arg);
+      const out = join(DIR, "pid.html");
+      const r = run("report", `pid:${pid}`, "-o", out);
+      assert.equal(r.code, 0, r.err);
+      const html = readFileSync(out, "utf8");
+      const d = embedded(html);
+      const label = `pid:${pid} (sleep, 1 filter)`;
+      assert.deepEqual(d.sources, [label]);
+      assert.ok(html.includes(`<title>syscage report: ${label}</title>`));
+      const cells = (d.rows.find((x) => x[0] === "reboot")![3] as unknown[][])[0]!;
+      assert.equal(cells.length, 3, "the host's ABIs");
+      const native = cells[0] as [number, number, number];
+      assert.equal(d.s[native[2]], "ERRNO(EPERM)", "reboot is denied");
+      const getpid = (d.rows.find((x) => x[0] === "getpid")![3] as unknown[][])[0]![0] as [number, number, number];
+      assert.equal(d.s[getpid[2]], "ALLOW");
+    } finally {
+      if (pid !== undefined) process.kill(pid, "SIGKILL");
+      child.kill("SIGKILL");
+    }
   });
 });
 

@@ -22,15 +22,55 @@ import { UNKNOWN_NUMBERS, diffPolicies, type SyscallDifference } from "./diff.js
 import { argumentSamples, explain, formatArg, type AbiExplanation, type ExplainContext, type WinReason } from "./explain.js";
 import { withRoutes } from "../policy/routes.js";
 import type { AuditResult } from "./audit.js";
+import { decodeAction } from "../bpf/actions.js";
+import { BPF_ABS, BPF_LD, BPF_W, type Insn } from "../bpf/insn.js";
+import { interpret, type SeccompData } from "../bpf/interpret.js";
+import { explainStack } from "./explain-stack.js";
+import { retText, type DiffSide } from "./diff.js";
 
 /** One policy of a report, with a label for the page ("nspawn default (x86_64, x86, x32)"). */
-export interface ReportSide {
+export interface PolicyReportSide {
   readonly policy: Policy;
   /** Where the policy came from, shown in the header and the explanations. */
   readonly source: string;
   /** What {@link explain} needs to tell the policy's history (nspawn options, a profile's entries). */
   readonly context?: ExplainContext;
 }
+
+/**
+ * A filter stack instead of a policy (a raw program, or the stack of a
+ * running process, `pid:N`): the decisions are the filters' own, run as the
+ * kernel runs them; there are no rules, so no rule origins.
+ */
+export interface StackReportSide {
+  /** The programs, oldest first, and a label for each ("pid:42 filter 1 of 2 (oldest)"). */
+  readonly stack: { readonly programs: readonly (readonly Insn[])[]; readonly labels: readonly string[] };
+  /** The ABIs to show the stack on. */
+  readonly abis: readonly AbiName[];
+  /** The stack's label ("pid:42 (sleep, 2 filters)"), shown in the header. */
+  readonly source: string;
+  /** The source as the command line gives it ("pid:42", "filter.bpf"), for the hints in the explanations. */
+  readonly ref?: string;
+}
+
+/** One side of a report: a policy or a filter stack. */
+export type ReportSide = PolicyReportSide | StackReportSide;
+
+function isStackSide(s: ReportSide): s is StackReportSide {
+  return "stack" in s;
+}
+
+function sideAbis(s: ReportSide): readonly AbiName[] {
+  return isStackSide(s) ? s.abis : s.policy.abis;
+}
+
+function diffSide(s: ReportSide): DiffSide {
+  return isStackSide(s) ? { kind: "stack", programs: s.stack.programs, abis: s.abis, label: s.source } : { kind: "policy", policy: s.policy, label: s.source };
+}
+
+/** What the page says under a stack side's name. */
+export const STACK_NOTE =
+  "A filter stack, not a policy: each cell is what the filters return, run as the kernel runs them (the most restrictive answer wins; the newest on a tie). There are no rules here, so no rule origins or group history; for those, report the policy the filters were made from.";
 
 /** What {@link reportData} needs. */
 export interface ReportInput {
@@ -114,6 +154,8 @@ export interface ReportGroup {
 export interface ReportData {
   readonly title: string;
   readonly sources: readonly string[];
+  /** Per source, notes the page shows under it (a filter stack's: {@link STACK_NOTE}). */
+  readonly notes: readonly (readonly string[])[];
   readonly abis: readonly AbiName[];
   readonly rows: readonly ReportRow[];
   readonly groups: readonly ReportGroup[];
@@ -303,6 +345,135 @@ export function reportCell(given: Policy, abi: AbiName, name: string, nr: number
   };
 }
 
+/** The policy action a filter return value stands for (an unknown action is KILL_PROCESS, as the kernel takes it). */
+function retAction(ret: number): Action {
+  const d = decodeAction(ret);
+  if (d.unknown === true) return { kind: "KILL_PROCESS" };
+  switch (d.action) {
+    case "ERRNO":
+      return { kind: "ERRNO", errno: d.data };
+    case "TRAP":
+    case "TRACE":
+      return { kind: d.action, data: d.data };
+    case "USER_NOTIF":
+      return { kind: "NOTIFY" };
+    default:
+      return { kind: d.action };
+  }
+}
+
+const LD_ABS_W = BPF_LD | BPF_W | BPF_ABS;
+const U64_MAX = (1n << 64n) - 1n;
+/** At most this many argument vectors are tried per cell of a stack that reads arguments. */
+const MAX_STACK_VECTORS = 512;
+
+/**
+ * The argument values worth trying, per argument index, from the path the
+ * programs take for one call: every constant a jump compares with while A
+ * holds (something computed from) an argument word — as that word (low or
+ * high half, by the ABI's byte order) and its neighbours.
+ */
+function argCandidatesOnPath(programs: readonly (readonly Insn[])[], data: SeccompData, endian: "little" | "big"): Map<number, Set<bigint>> {
+  const out = new Map<number, Set<bigint>>();
+  for (const p of programs) {
+    let word: { arg: number; high: boolean } | undefined;
+    for (const step of interpret(p, data, endian, { trace: true }).trace ?? []) {
+      const { code, k } = step.insn;
+      const cls = code & 0x07;
+      if (code === LD_ABS_W && k >= 16 && k < 64) {
+        const second = (k - 16) % 8 === 4; // the word at +4: the high half on little-endian ABIs
+        word = { arg: (k - 16) >> 3, high: endian === "little" ? second : !second };
+        const set = out.get(word.arg) ?? new Set<bigint>();
+        out.set(word.arg, set);
+      } else if (cls === 0x00 || code === 0x87) {
+        word = undefined; // another load into A (ld, txa)
+      } else if (cls === 0x05 && (code & 0x08) === 0 && (code & 0xf0) !== 0 && word !== undefined) {
+        const set = out.get(word.arg)!;
+        for (const w of [BigInt(k >>> 0), BigInt((k + 1) >>> 0), BigInt((k - 1) >>> 0)]) set.add(word.high ? w << 32n : w);
+      }
+    }
+  }
+  return out;
+}
+/**
+ * The cell of `name` on `abi` under a filter stack: what the stack returns
+ * for all-zero arguments, each filter's answer, and — when the filters read
+ * arguments on that path — the other outcomes found by trying each argument
+ * read at the constants the programs compare with (as the low word, the high
+ * word, and their neighbours), with an example each.
+ */
+export function stackReportCell(programs: readonly (readonly Insn[])[], labels: readonly string[], abi: AbiName, name: string, nr: number, ref = "SOURCE"): ReportCell {
+  const info = getAbi(abi);
+  const zeroArgs = [0n, 0n, 0n, 0n, 0n, 0n];
+  const query = (args: readonly bigint[]) => explainStack(programs, labels, [abi], nr, trimArgs(args)).abis[0]!;
+  const zero = query(zeroArgs);
+  const outcomes = new Map<number, bigint[]>([[zero.ret!, zeroArgs]]);
+  const dataOf = (args: readonly bigint[]): SeccompData => ({ nr, arch: info.auditArch, instructionPointer: 0n, args });
+  // Vary each argument the filters read at the constants they compare it with; a vector on which they read further (socket's domain, then its protocol) is varied again.
+  const readAll = new Set<number>();
+  const seen = new Set<string>();
+  const bases: { args: bigint[]; cands: Map<number, Set<bigint>> }[] = [];
+  const visit = (args: bigint[]): void => {
+    const cands = argCandidatesOnPath(programs, dataOf(args), info.endian);
+    const fresh = new Map<number, Set<bigint>>();
+    for (const [i, vs] of cands) {
+      readAll.add(i);
+      for (const v of [...vs, U64_MAX]) {
+        const key = `${i}:${v}`;
+        if (v === args[i] || seen.has(key)) continue;
+        seen.add(key);
+        fresh.set(i, (fresh.get(i) ?? new Set<bigint>()).add(v));
+      }
+    }
+    if (fresh.size > 0) bases.push({ args, cands: fresh });
+  };
+  visit(zeroArgs);
+  let tried = 0;
+  for (let b = 0; b < bases.length && tried < MAX_STACK_VECTORS; b++) {
+    const base = bases[b]!;
+    for (const [i, vs] of base.cands) {
+      for (const v of vs) {
+        if (++tried > MAX_STACK_VECTORS) break;
+        const args = base.args.map((x, j) => (j === i ? v : x));
+        const r = query(args);
+        if (!outcomes.has(r.ret!)) outcomes.set(r.ret!, args);
+        visit(args);
+      }
+    }
+  }
+  // As reportCell orders them: the least restrictive first.
+  const ordered = [...outcomes].sort(([a], [b]) => ACTION_RANK[retAction(b).kind] - ACTION_RANK[retAction(a).kind] || a - b);
+  const argDependent = ordered.length > 1;
+  const lines: ExplanationLine[] = [];
+  const shown = name === UNKNOWN_ROW ? `syscall ${nr}` : name;
+  if (argDependent) {
+    lines.push({ kind: "decision", text: `${shown} depends on its arguments: ${ordered.map(([ret]) => retText(ret, abi)).join(" or ")}` });
+    for (const [ret, args] of ordered) lines.push({ kind: "outcome", text: `${(args === zeroArgs ? zero : query(args)).summary} — returns ${hex(ret)}` });
+  } else {
+    lines.push({ kind: "decision", text: `${zero.summary} — the stack returns ${hex(zero.ret!)}` });
+  }
+  if (programs.length > 1 || argDependent) {
+    lines.push({ kind: "note", text: "Each filter's answer, with all-zero arguments:" });
+    for (const f of zero.filters) lines.push({ kind: f.decides ? "decides" : "outranked", text: `${f.filter}: ${f.action} after ${f.steps} instruction${f.steps === 1 ? "" : "s"}${f.decides ? " — kept" : ""}` });
+  }
+  if (readAll.size > 0) {
+    lines.push({
+      kind: "note",
+      text: `The filters read ${[...readAll].sort((a, b) => a - b).map((i) => `arg${i}`).join(", ")} for this call; other outcomes were looked for by trying ${readAll.size === 1 ? "it" : "each"} at the constants the filters compare with. syscage explain ${name === UNKNOWN_ROW ? nr : name} ${ref} --arch ${abi} --args … answers for given arguments.`,
+    });
+  }
+  lines.push({ kind: "note", text: "A filter stack has no rules, so no rule origins: this is what the filters return." });
+  const first = retAction(ordered[0]![0]);
+  const key = ordered.map(([ret]) => hex(ret)).sort().join(",");
+  return {
+    cls: argDependent ? "args" : classifyAction(first, abi).cls,
+    label: argDependent ? ordered.map(([ret]) => classifyAction(retAction(ret), abi).label).join("/") : classifyAction(first, abi).label,
+    action: ordered.map(([ret]) => retText(ret, abi)).join(" / "),
+    key,
+    explanation: lines,
+  };
+}
+
 const WIN_TEXT: Readonly<Record<Exclude<WinReason, "only match">, string>> = {
   "most restrictive": "wins as the most restrictive matching rule",
   "first of its kind": "wins as the first matching rule of the most restrictive kind",
@@ -339,7 +510,7 @@ function differenceText(d: SyscallDifference): string {
 /** Compute everything the report shows. */
 export function reportData(input: ReportInput): ReportData {
   const sides = input.against === undefined ? [input.policy] : [input.policy, input.against];
-  const abis: AbiName[] = [...(input.abis ?? [...new Set(sides.flatMap((s) => s.policy.abis))])];
+  const abis: AbiName[] = [...(input.abis ?? [...new Set(sides.flatMap((s) => sideAbis(s)))])];
   const names = new Set<string>();
   for (const abi of abis) for (const e of syscallTable(abi)) names.add(e.name);
   const sorted = [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -349,10 +520,7 @@ export function reportData(input: ReportInput): ReportData {
   // The diff view marks exactly what `syscage diff` reports.
   const differences = new Map<string, string>();
   if (input.against !== undefined) {
-    const diff = diffPolicies(
-      { kind: "policy", policy: input.policy.policy, label: input.policy.source },
-      { kind: "policy", policy: input.against.policy, label: input.against.source },
-    );
+    const diff = diffPolicies(diffSide(input.policy), diffSide(input.against));
     for (const ad of diff.abis) for (const d of ad.differences) differences.set(`${ad.abi} ${d.name}`, differenceText(d));
   }
 
@@ -363,7 +531,7 @@ export function reportData(input: ReportInput): ReportData {
       abis.map((abi, j) => {
         const nr = nrs[j];
         if (nr === null || nr === undefined) return null;
-        const c = reportCell(s.policy, abi, name, nr, s.context);
+        const c = isStackSide(s) ? stackReportCell(s.stack.programs, s.stack.labels, abi, name, nr, s.ref) : reportCell(s.policy, abi, name, nr, s.context);
         if (!unknownRow) return c;
         const note: ExplanationLine = {
           kind: "note",
@@ -389,6 +557,7 @@ export function reportData(input: ReportInput): ReportData {
   return {
     title: input.title ?? (input.against === undefined ? `syscage report: ${input.policy.source}` : `syscage report: ${input.policy.source} against ${input.against.source}`),
     sources: sides.map((s) => s.source),
+    notes: sides.map((s) => (isStackSide(s) ? [STACK_NOTE] : [])),
     abis,
     rows,
     groups,
@@ -426,6 +595,7 @@ export function compactReportData(data: ReportData): unknown {
     format: "syscage-report/1",
     title: data.title,
     sources: data.sources,
+    notes: data.notes,
     abis: data.abis,
     offsets: data.abis.map((a) => getAbi(a).nrOffset),
     tables: data.tables,
@@ -522,6 +692,7 @@ table.audit ul { margin: 4px 0; padding-left: 18px; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color: var(--ink); background: #fff; }
 header { padding: 12px 20px 8px; border-bottom: 1px solid var(--line); }
+.side-note { font-style: italic; max-width: 60em; }
 h1 { font-size: 18px; margin: 0 0 4px; }
 .meta { color: var(--mute); font-size: 12px; }
 .meta b { color: var(--ink); font-weight: 600; }
@@ -658,9 +829,12 @@ const REPORT_JS = String.raw`
   var meta = el("div", "meta");
   D.sources.forEach(function (src, i) {
     var p = el("div");
-    p.appendChild(el("b", null, two ? (i === 0 ? "A: " : "B: ") : "Policy: "));
+    p.appendChild(el("b", null, two ? (i === 0 ? "A: " : "B: ") : D.notes && D.notes[i] && D.notes[i].length > 0 ? "Filters: " : "Policy: "));
     p.appendChild(document.createTextNode(src));
     meta.appendChild(p);
+    ((D.notes && D.notes[i]) || []).forEach(function (n) {
+      meta.appendChild(el("div", "side-note", n));
+    });
   });
   meta.appendChild(el("div", null, "ABIs: " + D.abis.join(", ") + " \u00b7 syscall tables: Linux " + D.tables + " \u00b7 groups: systemd " + D.systemd + " \u00b7 " + rows.length + " rows: " + (rows.length - 1) + " syscalls and one for numbers the tables do not name"));
   header.appendChild(meta);

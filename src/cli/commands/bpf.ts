@@ -6,20 +6,21 @@
  * - `syscage disasm FILE [--arch A]`   readable assembly
  * - `syscage asm FILE.s [-o FILE.bpf] [--arch A]`  assemble that text back (verified as the kernel would)
  * - `syscage verify FILE [--arch A] [--json]`  the kernel's load-time checks, in A's byte order (default the host's)
- * - `syscage emulate FILE --arch A (--syscall NAME | --nr N) [--args …] [--ip N] [--quiet] [--json]`
+ * - `syscage emulate FILE [SYSCALL] [--arch A] [--syscall NAME | --nr N] [--args …] [--ip N] [--quiet] [--json]`
+ *   (--arch defaults to the host's ABI)
  *   run the program on one syscall, exactly as the kernel would
  */
 import type { Command } from "commander";
-import { getAbi, parseAbi, type AbiName } from "../../abi/arch.js";
+import { getAbi, hostAbiIfKnown, parseAbi, type AbiName } from "../../abi/arch.js";
 import { resolveSyscall } from "../../abi/tables.js";
 import { SyscageError } from "../../errors.js";
 import { formatAction } from "../../bpf/actions.js";
-import { hostEndian, readProgramFile, readProgramFileAnyOrder } from "../../bpf/codec.js";
+import { decodeProgram, hostEndian, readProgramFileAnyOrder } from "../../bpf/codec.js";
 import { writeFileSync } from "node:fs";
 import { assembleProgram } from "../../bpf/asm.js";
 import { encodeProgram } from "../../bpf/codec.js";
 import { disassemble, formatInsn } from "../../bpf/disasm.js";
-import { readInputText } from "../../read-file.js";
+import { readInputFile, readInputText } from "../../read-file.js";
 import { interpret, type SeccompData } from "../../bpf/interpret.js";
 import { assertValid, verify } from "../../bpf/verify.js";
 import { printJson } from "../output.js";
@@ -40,7 +41,7 @@ interface VerifyOpts {
 }
 
 interface EmulateOpts {
-  arch: string;
+  arch?: string;
   syscall?: string;
   nr?: string;
   args?: string;
@@ -108,6 +109,12 @@ function runDisasm(file: string, opts: DisasmOpts): void {
   // In the byte order of --arch's machine (what `syscage compile` writes for it) or the host's, unless only the other one gives a valid program.
   const insns = readProgramFileAnyOrder(file, arch !== undefined ? getAbi(arch).endian : hostEndian());
   process.stdout.write(disassemble(insns, arch !== undefined ? { arch } : {}));
+  // The disassembly is printed either way (it helps to see what is wrong); a program the kernel would refuse also fails the command, so scripts notice.
+  const first = verify(insns)[0];
+  if (first !== undefined) {
+    process.stderr.write(`syscage: warning: ${file}: the program would not load: instruction ${first.index}: ${first.rule}: ${first.message} (syscage verify ${file} lists every problem)\n`);
+    process.exitCode = 1;
+  }
 }
 
 function runAsm(file: string, opts: AsmOpts): void {
@@ -142,42 +149,67 @@ function runAsm(file: string, opts: AsmOpts): void {
   process.stdout.write(bytes);
 }
 
-/** Without --arch, a file that only makes sense in the other byte order gets a hint (a program compiled for s390x read on x86_64). */
-function byteOrderHint(file: string, arch: string | undefined): void {
-  if (arch !== undefined) return;
-  const other = hostEndian() === "little" ? "big" : "little";
-  if (verify(readProgramFile(file, other)).length > 0) return;
-  const example = other === "big" ? "s390x" : "x86_64";
-  process.stderr.write(`syscage: hint: ${file} is a valid program in ${other}-endian byte order; give --arch (e.g. --arch ${example}) to read it in that ABI's order\n`);
+/** Findings `verify` prints as text before "… and N more findings" (--json has them all). */
+export const VERIFY_SHOWN = 20;
+
+/** An ABI of byte order `endian` to suggest for --arch: this host's when it has that order. */
+function exampleAbi(endian: "little" | "big"): AbiName {
+  const host = hostAbiIfKnown();
+  if (host !== undefined && getAbi(host).endian === endian) return host;
+  return endian === "little" ? "x86_64" : "s390x";
 }
 
 function runVerify(file: string, opts: VerifyOpts): void {
   // Exactly as the kernel of a machine of --arch (default: this one) reads the file.
-  const insns = opts.arch !== undefined ? readProgramFile(file, getAbi(parseAbi(opts.arch)).endian) : readProgramFile(file);
+  const arch: AbiName | undefined = opts.arch !== undefined ? parseAbi(opts.arch) : undefined;
+  const endian = arch !== undefined ? getAbi(arch).endian : hostEndian();
+  const buf = readInputFile(file, "program");
+  const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  const insns = decodeProgram(bytes, file, endian);
   const findings = verify(insns);
-  if (opts.json === true) {
-    printJson({ file, valid: findings.length === 0, instructions: insns.length, findings });
-  } else if (findings.length === 0) {
+  // A file written in the other byte order breaks a rule on (nearly) every instruction; one line says what is wrong instead.
+  const other = endian === "little" ? "big" : "little";
+  const otherOrder = findings.length > 0 && verify(decodeProgram(bytes, file, other)).length === 0;
+  if (findings.length > 0) process.exitCode = 1;
+  if (opts.json === true) printJson({ file, valid: findings.length === 0, instructions: insns.length, findings });
+  if (otherOrder) {
+    const whose = arch !== undefined ? `${arch}'s order` : "this host's order";
+    process.stderr.write(
+      `syscage: ${file}: read as ${endian}-endian (${whose}) it is not a valid program; read as ${other}-endian it is: the file was written for a ${other}-endian ABI (give --arch ${exampleAbi(other)}, or the ABI it was compiled for)\n`,
+    );
+    return;
+  }
+  if (opts.json === true) return;
+  if (findings.length === 0) {
     process.stdout.write(`${file}: valid (${insns.length} instructions)\n`);
-  } else {
-    for (const f of findings) process.stdout.write(`${file}: instruction ${f.index}: ${f.rule}: ${f.message}\n`);
+    return;
   }
-  if (findings.length > 0) {
-    byteOrderHint(file, opts.arch);
-    process.exitCode = 1;
-  }
+  const lines = findings.slice(0, VERIFY_SHOWN).map((f) => `${file}: instruction ${f.index}: ${f.rule}: ${f.message}\n`);
+  const more = findings.length - VERIFY_SHOWN;
+  if (more > 0) lines.push(`${file}: … and ${more} more finding${more === 1 ? "" : "s"} (--json lists them all)\n`);
+  process.stdout.write(lines.join(""));
 }
 
-function runEmulate(file: string, opts: EmulateOpts): void {
-  const abiName = parseAbi(opts.arch);
+/** --arch, or this host's native ABI (the program's own AUDIT_ARCH checks then decide what a call of it gets). */
+function emulateAbi(opts: EmulateOpts): AbiName {
+  if (opts.arch !== undefined) return parseAbi(opts.arch);
+  const host = hostAbiIfKnown();
+  if (host === undefined) throw new SyscageError("BAD_USAGE", `emulate: this machine's architecture "${process.arch}" has no seccomp ABI in syscage; give --arch (e.g. --arch x86_64).`);
+  return host;
+}
+
+function runEmulate(file: string, syscall: string | undefined, opts: EmulateOpts): void {
+  const abiName = emulateAbi(opts);
   const abi = getAbi(abiName);
-  if (opts.syscall !== undefined && opts.nr !== undefined) {
-    throw new SyscageError("BAD_USAGE", "give either --syscall NAME or --nr N, not both.");
+  const given = [syscall !== undefined ? `the syscall argument "${syscall}"` : "", opts.syscall !== undefined ? "--syscall" : "", opts.nr !== undefined ? "--nr" : ""].filter((g) => g !== "");
+  if (given.length > 1) {
+    throw new SyscageError("BAD_USAGE", `give the syscall once: ${given.join(" and ")} both name one; keep one of them.`);
   }
   let nr: number;
-  if (opts.syscall !== undefined) nr = resolveSyscall(abiName, opts.syscall.trim());
+  if (syscall !== undefined) nr = /^\s*(?:-?[0-9]+|0x[0-9a-f]+)\s*$/i.test(syscall) ? parseNr(syscall) : resolveSyscall(abiName, syscall.trim());
+  else if (opts.syscall !== undefined) nr = resolveSyscall(abiName, opts.syscall.trim());
   else if (opts.nr !== undefined) nr = parseNr(opts.nr);
-  else throw new SyscageError("BAD_USAGE", "say which syscall to emulate: --syscall NAME (e.g. --syscall openat) or --nr N.");
+  else throw new SyscageError("BAD_USAGE", "say which syscall to emulate: a name after the file (syscage emulate FILE openat), --syscall NAME or --nr N.");
   const args = opts.args !== undefined ? parseArgs(opts.args) : [];
   while (args.length < 6) args.push(0n);
   const ip = opts.ip !== undefined ? parseU64(opts.ip, "--ip") : 0n;
@@ -224,6 +256,10 @@ Jump targets are labels L<index>; comments name the seccomp_data field a load
 reads, the AUDIT_ARCH a constant is, syscalls (when the arch on that path is
 known) and the action a ret returns. The output assembles back bit-exactly.
 
+Exit status: 0 a valid program; 1 an error, or a program the kernel would
+refuse at load time (its disassembly is still printed, and one warning line
+on stderr names the first problem, as syscage verify would).
+
 Example:
   syscage disasm filter.bpf --arch x86_64`,
     )
@@ -269,7 +305,14 @@ Examples:
       `
 Prints "FILE: valid (N instructions)" and exits 0, or one line per problem
 "FILE: instruction I: RULE: MESSAGE" and exits 1. The first problem listed is
-the one the kernel would fail on (EINVAL).`,
+the one the kernel would fail on (EINVAL). At most ${VERIFY_SHOWN} problems are listed,
+then "FILE: … and N more findings"; --json has every one.
+
+A file that is a valid program only in the other byte order (written for a
+machine of the other endianness) gets one line on stderr saying so and which
+--arch reads it, and exits 1.
+
+Exit status: 0 valid; 1 invalid, or an error.`,
     )
     .action((file: string, opts: VerifyOpts) => runVerify(file, opts));
 
@@ -277,7 +320,11 @@ the one the kernel would fail on (EINVAL).`,
     .command("emulate")
     .description("run a raw seccomp BPF program on one syscall, exactly as the kernel would, and print the action")
     .argument("<file>", "raw BPF program file (8 bytes per instruction, in either byte order)")
-    .requiredOption("--arch <abi>", "ABI of the syscall: sets seccomp_data.arch and the byte order of seccomp_data and of the file (e.g. x86_64, x86, x32, aarch64, s390x)")
+    .argument("[syscall]", "the syscall: a name numbered for --arch (openat), or a number as seen in seccomp_data.nr (257, 0x101, -1); the same as --syscall / --nr")
+    .option(
+      "--arch <abi>",
+      `ABI of the syscall: sets seccomp_data.arch and the byte order of seccomp_data and of the file (e.g. x86_64, x86, x32, aarch64, s390x; default: this host's ABI${hostAbiIfKnown() !== undefined ? `, ${hostAbiIfKnown()}` : ""})`,
+    )
     .option("--syscall <name>", "syscall by name, numbered for --arch (e.g. openat)")
     .option("--nr <n>", "syscall number as seen in seccomp_data.nr (decimal, 0x hex, or -1)")
     .option(
@@ -294,9 +341,14 @@ The first line is the action: ALLOW, ERRNO(1), KILL_PROCESS, KILL_THREAD,
 TRAP(n), TRACE(n), LOG or USER_NOTIF; then the executed instructions with A and
 X after each. The program is verified first; an invalid program is an error.
 
+Without --arch the call is one of this host's native ABI; a program that
+checks seccomp_data.arch and does not list that ABI decides what it gets, as
+the kernel would (usually its bad-arch action).
+
 Examples:
+  syscage emulate filter.bpf read
   syscage emulate filter.bpf --arch x86_64 --syscall openat --args -100,0x7ffd0000,0
   syscage emulate filter.bpf --arch x32 --nr 0x40000002 --quiet`,
     )
-    .action((file: string, opts: EmulateOpts) => runEmulate(file, opts));
+    .action((file: string, syscall: string | undefined, opts: EmulateOpts) => runEmulate(file, syscall, opts));
 }
