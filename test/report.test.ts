@@ -427,11 +427,11 @@ describe("report in headless Chromium", () => {
       // ---- one policy: search, click, explanation
       await page.goto(pathToFileURL(single).href);
       await page.waitForSelector("body[data-ready='1']");
-      const allRows = await page.locator("tbody tr").count();
+      const allRows = await page.locator("table.matrix tbody tr").count();
       assert.ok(allRows > 400, `rows: ${allRows}`);
       await page.locator("#search").fill("");
       await page.locator("#search").pressSequentially("mkdir");
-      const visible = await page.locator("tbody tr:not([hidden])").evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-syscall")));
+      const visible = await page.locator("table.matrix tbody tr:not([hidden])").evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-syscall")));
       assert.deepEqual(visible, ["mkdir", "mkdirat"]);
       await page.locator('.cell[data-syscall="mkdir"][data-abi="x86_64"]').click();
       const text = await page.locator("#explanation").innerText();
@@ -445,11 +445,11 @@ describe("report in headless Chromium", () => {
       // A group filter shows only its syscalls.
       await page.locator("#search").fill("");
       await page.locator('button[data-group="@clock"]').click();
-      const clock = await page.locator("tbody tr:not([hidden])").evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-syscall")));
+      const clock = await page.locator("table.matrix tbody tr:not([hidden])").evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-syscall")));
       assert.ok(clock.includes("clock_settime") && clock.includes("settimeofday"), clock.join(","));
       assert.ok(!clock.includes("mkdir") && !clock.includes("read"));
       await page.locator('button[data-group="@clock"]').click();
-      assert.equal(await page.locator("tbody tr:not([hidden])").count(), allRows);
+      assert.equal(await page.locator("table.matrix tbody tr:not([hidden])").count(), allRows);
 
       // The screenshot: a matrix with several outcome colours, not blank.
       const shot = join(DIR, "report.png");
@@ -480,7 +480,7 @@ describe("report in headless Chromium", () => {
       const diffCells = await page.locator("table.matrix .cell.diff").evaluateAll((cs) => cs.map((c) => `${c.getAttribute("data-syscall")} ${c.getAttribute("data-abi")} ${c.textContent}`));
       assert.deepEqual(diffCells, ["mkdir x86_64 P→A", "mkdir x86 P→A", "mkdir x32 P→A"]);
       await page.locator("#only-diff").check();
-      assert.deepEqual(await page.locator("tbody tr:not([hidden])").evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-syscall"))), ["mkdir"]);
+      assert.deepEqual(await page.locator("table.matrix tbody tr:not([hidden])").evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-syscall"))), ["mkdir"]);
       await page.locator('.cell[data-syscall="mkdir"][data-abi="x86_64"]').click();
       const diffText = await page.locator("#difference").innerText();
       assert.match(diffText, /A ERRNO\(EPERM\) — removed by --system-call-filter=~mkdir .*B ALLOW — nspawn allow list: @file-system/);
