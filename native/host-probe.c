@@ -109,8 +109,9 @@ static void probe_seccomp(void) {
     const char *name;
     uint32_t action;
   } actions[] = {
-      {"kill_process", 0x80000000U}, {"kill_thread", 0x00000000U}, {"trap", 0x00030000U}, {"errno", 0x00050000U},
-      {"user_notif", 0x7fc00000U},   {"trace", 0x7ff00000U},       {"log", 0x7ffc0000U},  {"allow", 0x7fff0000U},
+      {"kill_process", SECCOMP_RET_KILL_PROCESS}, {"kill_thread", SECCOMP_RET_KILL_THREAD}, {"trap", SECCOMP_RET_TRAP},
+      {"errno", SECCOMP_RET_ERRNO},               {"user_notif", SECCOMP_RET_USER_NOTIF},   {"trace", SECCOMP_RET_TRACE},
+      {"log", SECCOMP_RET_LOG},                   {"allow", SECCOMP_RET_ALLOW},
   };
   for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++) {
     uint32_t a = actions[i].action;

@@ -178,7 +178,7 @@ function stackNotCacheableWhy(programs: readonly (readonly Insn[])[], abi: AbiNa
   const info = getAbi(abi);
   const zero = [0n, 0n, 0n, 0n, 0n, 0n];
   const r = evaluateStack(programs, { nr, arch: info.auditArch, instructionPointer: 0n, args: zero }, info.endian);
-  if (r.ret >>> 0 !== 0x7fff0000) return `decision is ${formatAction(r.ret)} (filter ${r.decidedBy + 1} of ${programs.length}), not ALLOW`;
+  if (r.ret >>> 0 !== SECCOMP_RET_ALLOW) return `decision is ${formatAction(r.ret)} (filter ${r.decidedBy + 1} of ${programs.length}), not ALLOW`;
   const k = programs.findIndex((p) => !isConstAllow(p, info.auditArch, nr));
   return `argument-dependent (filter ${k + 1} of ${programs.length} reads more than nr and arch before allowing it)`;
 }

@@ -3,6 +3,7 @@
  * says which action a call gets and which rule decided it. The compiler is
  * tested against this, and `explain` reports from it.
  */
+import { SECCOMP_RET_ALLOW, SECCOMP_RET_DATA, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_KILL_THREAD, SECCOMP_RET_LOG, SECCOMP_RET_TRACE, SECCOMP_RET_TRAP, SECCOMP_RET_USER_NOTIF } from "../bpf/actions.js";
 import { argWidth, type ArgWidth } from "../abi/argtypes.js";
 import { ABIS, X32_SYSCALL_BIT, type AbiName } from "../abi/arch.js";
 import { errnoNumber } from "../abi/errno.js";
@@ -44,23 +45,23 @@ export interface Decision {
 export function actionRet(action: Action, abi: AbiName): number {
   switch (action.kind) {
     case "ALLOW":
-      return 0x7fff0000;
+      return SECCOMP_RET_ALLOW;
     case "LOG":
-      return 0x7ffc0000;
+      return SECCOMP_RET_LOG;
     case "NOTIFY":
-      return 0x7fc00000;
+      return SECCOMP_RET_USER_NOTIF;
     case "TRACE":
-      return (0x7ff00000 | (action.data & 0xffff)) >>> 0;
+      return (SECCOMP_RET_TRACE | (action.data & SECCOMP_RET_DATA)) >>> 0;
     case "TRAP":
-      return (0x00030000 | (action.data & 0xffff)) >>> 0;
+      return (SECCOMP_RET_TRAP | (action.data & SECCOMP_RET_DATA)) >>> 0;
     case "KILL_THREAD":
-      return 0;
+      return SECCOMP_RET_KILL_THREAD;
     case "KILL_PROCESS":
-      return 0x80000000;
+      return SECCOMP_RET_KILL_PROCESS;
     case "ERRNO": {
       const n = typeof action.errno === "number" ? action.errno : errnoNumber(abi, action.errno);
       if (n === undefined) throw new SyscageError("BAD_ERRNO", `errno ${action.errno} does not exist on ${abi}`);
-      return (0x00050000 | n) >>> 0;
+      return (SECCOMP_RET_ERRNO | n) >>> 0;
     }
   }
 }
