@@ -237,6 +237,17 @@ describe("report of a filter stack (a raw program, pid:N)", () => {
       assert.equal(d.s[native[2]], "ERRNO(EPERM)", "reboot is denied");
       const getpid = (d.rows.find((x) => x[0] === "getpid")![3] as unknown[][])[0]![0] as [number, number, number];
       assert.equal(d.s[getpid[2]], "ALLOW");
+      // audit pid:N: the same filters audited (issue #15), and the page's Audit section says the same.
+      const a = run("audit", `pid:${pid}`, "--json");
+      assert.equal(a.code, 0, a.err);
+      const audit = JSON.parse(a.out) as { source: string; kind: string; score: number; label: string; findings: { id: string }[] };
+      assert.equal(audit.kind, "process");
+      assert.equal(audit.source, label);
+      const ids = audit.findings.map((f) => f.id);
+      assert.ok(ids.includes("danger.ptrace"), ids.join(", "));
+      assert.ok(!ids.includes("danger.reboot"), "reboot is denied: CAP_SYS_BOOT dropped");
+      assert.ok(!ids.includes("danger.tiocsti"), "syscage run guards the terminal");
+      assert.ok(html.includes(`Overall exposure level: <b>${audit.score.toFixed(1)} ${audit.label}</b>`), "the page's Audit section");
     } finally {
       if (pid !== undefined) process.kill(pid, "SIGKILL");
       child.kill("SIGKILL");
