@@ -10,7 +10,6 @@
  *
  *   npx tsx bench/audit.ts
  */
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -19,6 +18,7 @@ import { compile } from "../src/compile/index.js";
 import type { Policy } from "../src/policy/model.js";
 import { nspawnPolicy } from "../src/policy/nspawn.js";
 import { DOCKER_DEFAULT_CAPABILITIES, parseProfile } from "../src/policy/oci.js";
+import { coldProcesses, type Stat } from "./measure.js";
 import { ABIS, PROFILES_DIR, REPO_ROOT } from "./policies.js";
 
 const RUNS = 15;
@@ -40,20 +40,7 @@ function warm(f: () => unknown): { median: number; min: number } {
   return stats(times);
 }
 
-function cold(cmd: string, args: readonly string[]): { median: number; min: number } | string {
-  const times: number[] = [];
-  for (let i = 0; i < COLD_RUNS + 1; i++) {
-    const t0 = performance.now();
-    const r = spawnSync(cmd, args, { encoding: "utf8" });
-    const t = performance.now() - t0;
-    if (r.error !== undefined) return `n/a: ${r.error.message}`;
-    if (r.status !== 0 && r.status !== 1) return `n/a: ${cmd} exited ${r.status}: ${r.stderr.trim().split("\n")[0]}`;
-    if (i > 0) times.push(t);
-  }
-  return stats(times);
-}
-
-const ms = (s: { median: number; min: number } | string): string => (typeof s === "string" ? s : `${s.median.toFixed(1)} / ${s.min.toFixed(1)} ms`);
+const ms = (s: Stat | string): string => (typeof s === "string" ? s : `${s.median.toFixed(1)} / ${s.min.toFixed(1)} ms`);
 
 /** Markdown lines for RESULTS.md. */
 export function measureAudit(): { lines: string[] } {
@@ -87,12 +74,16 @@ export function measureAudit(): { lines: string[] } {
   writeFileSync(unit, "[Service]\nExecStart=/bin/true\nSystemCallFilter=@system-service\nSystemCallFilter=~@mount\n");
   const bin = join(REPO_ROOT, "dist", "cli", "main.js");
   const docker = resolve(PROFILES_DIR, "docker-default.json");
-  const coldRows = [
-    `| \`node -e 0\` | ${ms(cold(process.execPath, ["-e", "0"]))} |`,
-    `| \`syscage audit docker-default.json\` (dist) | ${ms(cold(process.execPath, [bin, "audit", docker]))} |`,
-    `| \`syscage audit app.service\` (dist) | ${ms(cold(process.execPath, [bin, "audit", unit]))} |`,
-    `| \`systemd-analyze security --offline=yes app.service\` | ${ms(cold("systemd-analyze", ["security", "--offline=yes", unit]))} |`,
-  ];
+  const cold = coldProcesses(
+    [
+      [process.execPath, ["-e", "0"]],
+      [process.execPath, [bin, "audit", docker]],
+      [process.execPath, [bin, "audit", unit]],
+      ["systemd-analyze", ["security", "--offline=yes", unit]],
+    ],
+    COLD_RUNS,
+  );
+  const coldRows = ["`node -e 0`", "`syscage audit docker-default.json` (dist)", "`syscage audit app.service` (dist)", "`systemd-analyze security --offline=yes app.service`"].map((label, i) => `| ${label} | ${ms(cold[i]!)} |`);
   rmSync(dir, { recursive: true, force: true });
   return {
     lines: [

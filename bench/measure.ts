@@ -3,7 +3,7 @@
  * timing of a function in Node, and the two C helpers (libseccomp's compile
  * time, seccomp() attach time), built into a temp dir at run time.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
@@ -22,6 +22,29 @@ export interface Stat {
 export function stat(xs: readonly number[]): Stat {
   const s = [...xs].sort((a, b) => a - b);
   return { min: s[0]!, median: s[Math.floor(s.length / 2)]! };
+}
+
+/**
+ * Wall time of whole processes, cold (one process per run), median / min of
+ * `runs` after one uncounted run; the commands take turns, so a drift of the
+ * machine's speed reaches all of them alike. A command that cannot start or
+ * exits above 1 gives its reason instead.
+ */
+export function coldProcesses(commands: readonly (readonly [string, readonly string[]])[], runs: number): (Stat | string)[] {
+  const times: number[][] = commands.map(() => []);
+  const failed: (string | undefined)[] = commands.map(() => undefined);
+  for (let i = 0; i <= runs; i++) {
+    commands.forEach(([cmd, args], j) => {
+      if (failed[j] !== undefined) return;
+      const t0 = performance.now();
+      const r = spawnSync(cmd, args, { encoding: "utf8", env: { ...process.env, SYSCAGE_NO_CACHE: "1" } });
+      const t = performance.now() - t0;
+      if (r.error !== undefined) failed[j] = `n/a: ${r.error.message}`;
+      else if (r.status !== 0 && r.status !== 1) failed[j] = `n/a: exit ${r.status}: ${r.stderr.trim().split("\n")[0]}`;
+      else if (i > 0) times[j]!.push(t);
+    });
+  }
+  return commands.map((_, j) => failed[j] ?? stat(times[j]!));
 }
 
 // ---- static quality ----------------------------------------------------------

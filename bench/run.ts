@@ -28,6 +28,7 @@ import { ABIS, REPO_ROOT, densePolicies, nspawnBenchPolicy, profilePolicy, synth
 import { measureProve } from "./prove.js";
 import { measureRelations } from "./relations.js";
 import { measureAudit } from "./audit.js";
+import { measureColdStart } from "./coldstart.js";
 import { routesSection, type RoutesInput } from "./routes.js";
 import { scalingSection } from "./scaling.js";
 import { measureSandbox, sandboxSection, type SandboxBench } from "./sandbox.js";
@@ -206,6 +207,7 @@ interface Extras {
   prove: string[];
   relations: string[];
   audit: string[];
+  coldstart: string[];
   argwidths: string[];
   routes: RoutesInput[];
 }
@@ -274,13 +276,14 @@ async function runExtras(tmp: string, c: Compiled): Promise<Extras> {
   log("timing check and merge");
   const relations = measureRelations().lines;
   const audit = measureAudit().lines;
+  const coldstart = measureColdStart().lines;
   const argwidths = measureArgWidths().lines;
   const routes: RoutesInput[] = ["nspawn-default", "docker-default", "podman-default"].flatMap((name) => {
     const r = c.rows.find((x) => x.policy.name === name);
     if (r === undefined) return [];
     return [{ name, policy: r.policy.build !== undefined ? r.policy.build() : definePolicy(toPolicyInput(r.policy)) }];
   });
-  return { nspawn, launch, sandbox, cost, record, prove, relations, audit, argwidths, routes };
+  return { nspawn, launch, sandbox, cost, record, prove, relations, audit, coldstart, argwidths, routes };
 }
 
 // ---- report ------------------------------------------------------------------
@@ -498,6 +501,7 @@ function report(rows: readonly Row[], libseccomp: string, x: Extras): string {
     ...x.prove,
     ...x.relations,
     ...x.audit,
+    ...x.coldstart,
     ...x.argwidths,
     "## Method and noise",
     "",
