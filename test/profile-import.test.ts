@@ -102,6 +102,18 @@ test("conditions: exact u64 values above 2^53, MASKED_EQ's value/valueTwo, sever
   assert.equal(call(r.policy, "x86_64", "dup3", [10n]).action.kind, "ERRNO", "10 > 9");
 });
 
+test("MASKED_EQ with valueTwo outside the mask: compared as runc and crun (libseccomp) do, (arg & mask) == (valueTwo & mask), with a warning naming the entry (libseccomp test 12)", () => {
+  const text = `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+    {"names": ["dup"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": 65280, "valueTwo": 1000, "op": "SCMP_CMP_MASKED_EQ"}]}
+  ]}`;
+  const r = imp(text);
+  assert.deepEqual(r.policy.rules[0]!.conditions[0], { arg: 0, op: "MASKED_EQ", mask: 0xff00n, value: 0x300n });
+  for (const v of [0x300n, 0x3e8n, 0x3ffn]) assert.equal(call(r.policy, "x86_64", "dup", [v]).action.kind, "ERRNO", `0x${v.toString(16)} is denied, as under runc`);
+  for (const v of [0x2ffn, 0x400n]) assert.equal(call(r.policy, "x86_64", "dup", [v]).action.kind, "ALLOW");
+  assert.equal(r.warnings.length, 1, r.warnings.join("\n"));
+  assert.match(r.warnings[0]!, /syscalls\[0\]\.args\[0\]\.valueTwo: SCMP_CMP_MASKED_EQ: valueTwo 0x3e8 has bits outside the mask 0xff00; .* arg0 & 0xff00 == 0x300/);
+});
+
 test("a whole OCI config.json is accepted; listenerPath/Metadata, flags and NOTIFY carried through", () => {
   const r = imp({
     ociVersion: "1.0.2",

@@ -523,7 +523,7 @@ function profileArb(pool: readonly string[]): fc.Arbitrary<{ profile: PProfile; 
       excludes: fc.option(filter, { nil: undefined, freq: 3 }),
     })
     .map((e): PEntry => {
-      const out: PEntry = { names: e.names, action: e.action, args: e.args.map((a) => (a.op === "SCMP_CMP_MASKED_EQ" ? { ...a, valueTwo: a.valueTwo & a.value } : { index: a.index, value: a.value, op: a.op })) };
+      const out: PEntry = { names: e.names, action: e.action, args: e.args.map((a) => (a.op === "SCMP_CMP_MASKED_EQ" ? a : { index: a.index, value: a.value, op: a.op })) };
       if (e.errnoRet !== undefined && (e.action === "SCMP_ACT_ERRNO" || e.action === "SCMP_ACT_TRACE")) out.errnoRet = e.errnoRet;
       if (e.includes !== undefined) out.includes = e.includes;
       if (e.excludes !== undefined) out.excludes = e.excludes;

@@ -362,7 +362,15 @@ function conditionOf(ctx: Ctx, node: Node, path: readonly PathSegment[]): Condit
   const value = exactU64(ctx.doc, field(node, "value")!, [...path, "value"]);
   const twoNode = field(node, "valueTwo");
   const two = twoNode === undefined ? 0n : exactU64(ctx.doc, twoNode, [...path, "valueTwo"]);
-  if (op === "MASKED_EQ") return { arg, op, mask: value, value: two };
+  if (op === "MASKED_EQ") {
+    // runc and crun hand the pair to libseccomp, which compares (arg & mask) == (value & mask): do as they do.
+    const inMask = two & value;
+    if (inMask !== two) {
+      const hex = (v: bigint): string => `0x${v.toString(16)}`;
+      warn(ctx, twoNode, [...path, "valueTwo"], `SCMP_CMP_MASKED_EQ: valueTwo ${hex(two)} has bits outside the mask ${hex(value)}; runc and crun (libseccomp) compare (arg & mask) == (valueTwo & mask), so the rule tests arg${arg} & ${hex(value)} == ${hex(inMask)}, as they do (write valueTwo ${hex(inMask)} to say so)`);
+    }
+    return { arg, op, mask: value, value: inMask };
+  }
   if (two !== 0n) warn(ctx, twoNode, [...path, "valueTwo"], `valueTwo is used only by SCMP_CMP_MASKED_EQ; ignored for ${str(field(node, "op"))}`);
   return { arg, op, value };
 }
