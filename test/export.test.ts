@@ -180,6 +180,7 @@ test("the public API as the built package resolves it: syscage/export, profile i
   for (const n of ["parseProfile", "readProfileFile", "DOCKER_DEFAULT_CAPABILITIES", "definePolicy", "nspawnPolicy"]) assert.ok(n in pol, `syscage/policy exports ${n}`);
   const an = await load("syscage/analyze");
   assert.ok("checkExport" in an && "readBackExport" in an, "syscage/analyze exports checkExport and readBackExport");
+  for (const n of ["auditPolicy", "auditPrograms", "AUDIT_CATALOGUE", "exposureScore"]) assert.ok(n in an, `syscage/analyze exports ${n}`);
   const root = await load("syscage");
   assert.ok("exportPolicy" in root && "formatPolicyJson" in root);
   // And they work: a profile imported and exported again through the built modules.
