@@ -53,6 +53,7 @@ import { compile } from "../src/compile/index.js";
 import { actionRet as policyRet, conditionHolds, decide } from "../src/policy/evaluate.js";
 import type { ArgumentWidthMode, Policy } from "../src/policy/model.js";
 import { DOCKER_DEFAULT_CAPABILITIES, PROFILE_ARCH_NAMES, parseProfile } from "../src/policy/oci.js";
+import { nspawnPolicy } from "../src/policy/nspawn.js";
 import { exportPolicy } from "../src/export/formats.js";
 import { toJson } from "../src/export/json.js";
 import { needOracle, sharedDataDir } from "./helpers/oracles.js";
@@ -493,6 +494,38 @@ test("docker-default.json exported by syscage (kernel widths): runc + libseccomp
   const socket = { arch: getAbi("x86_64").auditArch, nr: syscallNumber("x86_64", "socket")!, instructionPointer: 0n, args: [(1n << 32n) | 38n, 0n, 0n, 0n, 0n, 0n] };
   const [b] = libseccompBuild([runcConvert(readJsonProfile(exported.text), setup).spec]);
   assert.equal(formatAction(interpret(decodeProgram(b!.bpf, "x", "little"), socket, "little").ret), "ERRNO(1)", "runc denies AF_ALG with a high bit set");
+});
+
+test("the nspawn default exported by syscage (x86_64 + x86 + x32) loads in runc's libseccomp and decides as syscage does: the audit rule kept (issue #22)", (t) => {
+  if (!needOracle(t, "python3-seccomp")) return;
+  const setup: Setup = { host: "x86_64", caps: DOCKER_DEFAULT_CAPABILITIES, kernel: [6, 18] };
+  for (const [label, options] of [
+    ["nspawn default", {}],
+    ["nspawn ~mkdir", { systemCallFilter: ["~mkdir"] }],
+  ] as const) {
+    const exported = exportPolicy(nspawnPolicy({ abis: ["x86_64", "x86", "x32"], ...options }), "oci");
+    const profile = readJsonProfile(exported.text);
+    const spec = runcConvert(profile, setup).spec;
+    // runc ignores names its libseccomp cannot resolve (the newest syscalls for 2.5.4); every other rule must load.
+    const resolved = libseccompResolve([...new Set(spec.rules.map((r) => r.syscall))], ["x86_64", "x86", "x32"]);
+    const known = spec.rules.filter((r) => ["x86_64", "x86", "x32"].some((a) => resolved[a]?.[r.syscall] !== null && resolved[a]?.[r.syscall] !== undefined));
+    const [b] = libseccompBuild([{ ...spec, rules: known }]);
+    assert.deepEqual(b!.errors, [], `${label}: libseccomp (runc, crun) takes every rule of the export`);
+    const theirs = decodeProgram(b!.bpf, label, "little");
+    const at = (abi: AbiName, name: string, args: bigint[]): string =>
+      formatAction(interpret(theirs, { arch: getAbi(abi).auditArch, nr: syscallNumber(abi, name)!, instructionPointer: 0n, args: [...args, 0n, 0n, 0n, 0n, 0n, 0n].slice(0, 6) }, "little").ret);
+    for (const abi of ["x86_64", "x86", "x32"] as const) {
+      assert.equal(at(abi, "socket", [16n, 3n, 9n]), "ERRNO(97)", `${label}: ${abi} socket(AF_NETLINK, SOCK_RAW, NETLINK_AUDIT) → EAFNOSUPPORT under runc too`);
+      assert.equal(at(abi, "socket", [16n, 3n, 0n]), "ALLOW", `${label}: ${abi} other netlink sockets`);
+      assert.equal(at(abi, "socket", [2n, 1n, 0n]), "ALLOW", `${label}: ${abi} AF_INET`);
+      assert.equal(at(abi, "socket", [(1n << 32n) | 16n, 3n, 9n]), "ERRNO(97)", `${label}: ${abi} high bits the kernel drops change nothing`);
+    }
+    const rep = newReport();
+    run([{ label: `exported ${label}`, profile, setup, full: true }], rep);
+    summary(t, rep, `exported ${label}`);
+    assert.ok(rep.compared > 1500, `only ${rep.compared} calls compared`);
+    assert.deepEqual(rep.failures.slice(0, 10), [], `${rep.failures.length} unexplained mismatches`);
+  }
 });
 
 // ---- (2) random profiles ---------------------------------------------------------------------------

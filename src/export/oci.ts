@@ -309,6 +309,61 @@ function exportedRules(p: Policy, format: string): { rule: Rule; index: number }
   return out;
 }
 
+/** The negation of one condition, as conditions whose OR is exactly it (MASKED_EQ: one entry per bit of its mask). */
+function negation(c: Condition): Condition[] {
+  switch (c.op) {
+    case "EQ":
+      return [{ arg: c.arg, op: "NE", value: c.value }];
+    case "NE":
+      return [{ arg: c.arg, op: "EQ", value: c.value }];
+    case "LT":
+      return [{ arg: c.arg, op: "GE", value: c.value }];
+    case "LE":
+      return [{ arg: c.arg, op: "GT", value: c.value }];
+    case "GT":
+      return [{ arg: c.arg, op: "LE", value: c.value }];
+    case "GE":
+      return [{ arg: c.arg, op: "LT", value: c.value }];
+    case "MASKED_EQ": {
+      const out: Condition[] = [];
+      const mask = c.mask ?? 0n;
+      for (let b = 0n; b < 64n; b++) {
+        const bit = 1n << b;
+        if ((mask & bit) !== 0n) out.push({ arg: c.arg, op: "MASKED_EQ", mask: bit, value: ~c.value & bit });
+      }
+      return out;
+    }
+  }
+}
+
+/**
+ * libseccomp — and so runc and crun — does not let the most restrictive rule
+ * win: an unconditional rule added after conditional ones of the same
+ * syscall replaces them, one added before makes them redundant, and on a
+ * socketcall ABI (i386) both orders refuse the filter (EEXIST). So a syscall
+ * with an unconditional rule and conditional rules that override it (the
+ * nspawn audit rule beside socket's allow-list entry) is written without
+ * the unconditional rule: its action on the complement of the overriding
+ * conditions, ¬(c₁ ∧ c₂ …) = ¬c₁ ∨ ¬c₂ …, one entry per negated condition,
+ * so no two entries of different actions overlap and any order means the
+ * same. Undefined when the syscall needs nothing of the kind, or when more
+ * than one rule overrides (the complement would multiply).
+ */
+function complementOf(rules: readonly { rule: Rule; index: number }[], abi0: AbiName): { drop: Rule; replacement: Rule[] } | undefined {
+  const plain = rules.filter((x) => x.rule.conditions.length === 0);
+  if (plain.length !== 1) return undefined;
+  const u = plain[0]!;
+  const overriding = rules.filter(
+    (x) =>
+      x.rule.conditions.length > 0 &&
+      actionRet(x.rule.action, abi0) !== actionRet(u.rule.action, abi0) &&
+      (ACTION_RANK[x.rule.action.kind] < ACTION_RANK[u.rule.action.kind] || (ACTION_RANK[x.rule.action.kind] === ACTION_RANK[u.rule.action.kind] && x.index < u.index)),
+  );
+  if (overriding.length !== 1) return undefined;
+  const c = overriding[0]!.rule;
+  return { drop: u.rule, replacement: c.conditions.flatMap((k) => negation(k).map((n) => ({ ...u.rule, conditions: [n] }))) };
+}
+
 /** The OCI / Docker object of a policy (see the module doc). */
 export function policyToOci(given: Policy, format: "oci" | "docker" | "spo" = "oci"): { seccomp: OciSeccomp; warnings: string[] } {
   const p = withRoutes(given);
@@ -317,7 +372,24 @@ export function policyToOci(given: Policy, format: "oci" | "docker" | "spo" = "o
   const syscalls: OciSyscall[] = [];
   const open: string[] = [];
   let lastKey = "";
-  for (const { rule: r, index: i } of exportedRules(p, format)) {
+  const chosen = exportedRules(p, format);
+  // Each syscall with an unconditional rule that conditional rules override: the unconditional rule said on their complement, first.
+  const bySyscall = new Map<string, { rule: Rule; index: number }[]>();
+  for (const x of chosen) bySyscall.set(x.rule.syscall, [...(bySyscall.get(x.rule.syscall) ?? []), x]);
+  const replaced = new Map<Rule, Rule[]>();
+  for (const rules of bySyscall.values()) {
+    const c = complementOf(rules, p.abis[0]!);
+    if (c !== undefined) replaced.set(c.drop, c.replacement);
+  }
+  // libseccomp takes the allowing complement before the deny on i386 (the other order is refused): it goes where the syscall's first rule was.
+  let ordered: { rule: Rule; index: number }[] = chosen.filter((x) => !replaced.has(x.rule));
+  for (const [u, rep] of replaced) {
+    const index = chosen.find((x) => x.rule === u)!.index;
+    const at = ordered.findIndex((x) => x.rule.syscall === u.syscall);
+    const entries = rep.map((rule) => ({ rule, index }));
+    ordered = at < 0 ? [...ordered, ...entries] : [...ordered.slice(0, at), ...entries, ...ordered.slice(at)];
+  }
+  for (const { rule: r, index: i } of ordered) {
     const a = ociAction(r.action, p.abis, format, ruleLabel(r, i));
     const x = exportRule(p, r);
     if (x.open !== undefined) open.push(x.open);
