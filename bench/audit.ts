@@ -18,27 +18,14 @@ import { compile } from "../src/compile/index.js";
 import type { Policy } from "../src/policy/model.js";
 import { nspawnPolicy } from "../src/policy/nspawn.js";
 import { DOCKER_DEFAULT_CAPABILITIES, parseProfile } from "../src/policy/oci.js";
-import { coldProcesses, type Stat } from "./measure.js";
+import { coldProcesses, timeIt, type Stat } from "./measure.js";
 import { ABIS, PROFILES_DIR, REPO_ROOT } from "./policies.js";
 
 const RUNS = 15;
 const COLD_RUNS = 7;
 
-function stats(times: number[]): { median: number; min: number } {
-  const s = [...times].sort((a, b) => a - b);
-  return { median: s[Math.floor(s.length / 2)]!, min: s[0]! };
-}
-
-function warm(f: () => unknown): { median: number; min: number } {
-  for (let i = 0; i < 3; i++) f();
-  const times: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const t0 = performance.now();
-    f();
-    times.push(performance.now() - t0);
-  }
-  return stats(times);
-}
+/** Warm timing: 3 calls, then {@link RUNS} timed ones. */
+const warm = (f: () => unknown): Stat => timeIt(f, 3, RUNS);
 
 const ms = (s: Stat | string): string => (typeof s === "string" ? s : `${s.median.toFixed(1)} / ${s.min.toFixed(1)} ms`);
 

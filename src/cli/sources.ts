@@ -159,6 +159,13 @@ export function fsMessage(e: NodeJS.ErrnoException): string | undefined {
   return `${e.path}: ${why}`;
 }
 
+/** Make commander's own usage errors of `cmd` exit 2 ("trouble") too, as the command's other errors (diff, check, prove, audit). */
+export function usageIsTrouble<C extends Command>(cmd: C): C {
+  return cmd.exitOverride((err) => {
+    throw err.exitCode === 0 ? err : new CommanderError(2, err.code, err.message);
+  });
+}
+
 /** Print an error as every syscage command does, but end with exit status 2 ("trouble", as diff(1)). */
 export function trouble(err: unknown, code = "syscage.trouble"): never {
   if (err instanceof CommanderError) throw err.exitCode === 0 ? err : new CommanderError(2, err.code, err.message);

@@ -12,7 +12,6 @@
  * or the word `nspawn`; without one the policy options build the policy.
  */
 import type { Command } from "commander";
-import { CommanderError } from "commander";
 import { capabilityName } from "../../abi/capabilities.js";
 import { resolve } from "node:path";
 import { auditSarif } from "../../analyze/audit-sarif.js";
@@ -29,7 +28,7 @@ import { isPidSource, loadPidStack } from "../pid-source.js";
 import { POLICY_OPTIONS } from "../policy-option-table.js";
 import { addPolicyOptions, loadPolicy, type LoadedPolicy, type PolicyOptionValues } from "../policy-options.js";
 import { profileCapabilities } from "../profile-options.js";
-import { fileKind, trouble } from "../sources.js";
+import { fileKind, trouble, usageIsTrouble } from "../sources.js";
 
 interface AuditOpts extends PolicyOptionValues {
   json?: boolean;
@@ -192,7 +191,7 @@ function runAudit(source: string | undefined, opts: AuditOpts): void {
 
 /** Add `audit` to the program. */
 export function register(program: Command): void {
-  addPolicyOptions(program.command("audit"))
+  usageIsTrouble(addPolicyOptions(program.command("audit")))
     .description("what is dangerous in a filter: routes around denied calls, ABI coverage, argument checks, dangerous calls, action pitfalls; a table worst first and an exposure score 0–10")
     .argument("[source]", "FILE.json (policy or profile), FILE.yaml (Kubernetes profile), FILE.nspawn, a unit file, FILE.bpf (a raw program), pid:N (a live process's filters) or nspawn; default: the policy options")
     .option("--json", "print {source, kind, abis, score, label, findings: [{id, title, category, severity, weight, basis, abis, syscalls, summary, details, why, references, fix, capability?, origins, waived?}], warnings, threshold?, above?}")
@@ -201,9 +200,7 @@ export function register(program: Command): void {
     .option("--host-kernel <x.y>", "the kernel the filter runs on: notes where the version changes the answer (ptrace before 4.8, …), and only the io_uring opcodes, clone3 and openat2 that exist there")
     .option("--verbose", "each finding in full: details, why, the deciding rules, the fix, references")
     .option("--catalogue", "list every finding audit can report (with --json, the catalogue as data) and stop")
-    .exitOverride((err) => {
-      throw err.exitCode === 0 ? err : new CommanderError(2, err.code, err.message);
-    })
+
     .addHelpText(
       "after",
       `

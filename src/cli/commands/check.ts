@@ -10,13 +10,13 @@
  */
 import { isPidSource } from "../pid-source.js";
 import { extname } from "node:path";
-import { Command, CommanderError } from "commander";
+import { Command } from "commander";
 import type { DiffSide } from "../../analyze/diff.js";
 import { formatArg } from "../../analyze/explain.js";
 import { within, type RelationSource, type WithinDifference, type WithinResult } from "../../analyze/relations.js";
 import { SyscageError } from "../../errors.js";
 import { printJson } from "../output.js";
-import { addSideOptions, loadSide, sideOptions, trouble, type LoadedSide, type SideOpts } from "../sources.js";
+import { addSideOptions, loadSide, sideOptions, trouble, usageIsTrouble, type LoadedSide, type SideOpts } from "../sources.js";
 
 type CheckOpts = SideOpts & { within?: string; exactData?: boolean; all?: boolean };
 
@@ -105,8 +105,7 @@ function runCheck(file: string | undefined, opts: CheckOpts): void {
 
 /** Add `check` to the program. */
 export function register(program: Command): void {
-  const cmd = program
-    .command("check")
+  const cmd = usageIsTrouble(program.command("check"))
     .description("prove that policy A is at least as strict as policy B on every call (every ABI, syscall and argument vector), or show where it is not")
     .argument("[a]", "policy A: FILE.json (policy or profile), FILE.bpf, FILE.nspawn, FILE.service, or nspawn")
     .requiredOption("--within <b>", "policy B: the same kinds (nspawn with --b-… options: nspawn built from them)")
@@ -114,9 +113,7 @@ export function register(program: Command): void {
     .option("--exact-data", "also compare ERRNO numbers and TRAP/TRACE data (default: the action only)")
     .option("--all", "list every differing syscall, not only the first 10")
     .option("--json", "print {within, a, b, exactData, method, notes, total, differences: [{data, archName, abi, syscall, a: {ret, action, why}, b: {…}, kind}], stats}")
-    .exitOverride((err) => {
-      throw err.exitCode === 0 ? err : new CommanderError(2, err.code, err.message);
-    });
+;
   addSideOptions(cmd, ["a", "b"]);
   cmd
     .addHelpText(

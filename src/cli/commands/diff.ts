@@ -14,12 +14,12 @@
  */
 import { isPidSource } from "../pid-source.js";
 import { extname } from "node:path";
-import { Command, CommanderError } from "commander";
+import { Command } from "commander";
 import { diffPolicies, type PolicyDiff } from "../../analyze/diff.js";
 import { SyscageError } from "../../errors.js";
 import { formatArg } from "../../analyze/explain.js";
 import { formatTable, printJson } from "../output.js";
-import { addSideOptions, loadSide, sideOptions, trouble, type LoadedSide, type SideOpts } from "../sources.js";
+import { addSideOptions, loadSide, sideOptions, trouble, usageIsTrouble, type LoadedSide, type SideOpts } from "../sources.js";
 
 /** Which positional goes to which side (see the module doc and the help). */
 function assignSides(files: readonly string[], aGiven: boolean, bGiven: boolean): [string | undefined, string | undefined] {
@@ -100,16 +100,13 @@ function runDiff(files: string[], opts: SideOpts): void {
 
 /** Add `diff` to the program. */
 export function register(program: Command): void {
-  const cmd = program
-    .command("diff")
+  const cmd = usageIsTrouble(program.command("diff"))
     .description("compare two policies (files, nspawn option sets, profiles, raw programs): every syscall whose decision differs, per ABI, grouped by systemd group")
     .argument("[a]", "side A: FILE.json (policy or profile), FILE.bpf, FILE.nspawn, FILE.service, pid:N, or nspawn")
     .argument("[b]", "side B: the same kinds")
     .option("--arch <list>", "ABIs of both sides (default: each side's own; the host's for nspawn)")
     .option("--json", "print {a, b, abis: [{abi, compared, differences, groups: [{group, syscalls: [{name, nr, args, differing, tried, a, b, group}]}]}], total, equal}")
-    .exitOverride((err) => {
-      throw err.exitCode === 0 ? err : new CommanderError(2, err.code, err.message);
-    });
+;
   addSideOptions(cmd, ["a", "b"]);
   cmd
     .addHelpText(

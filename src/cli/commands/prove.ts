@@ -13,8 +13,7 @@
  * Any program may be `pid:N`: the filter stack of the running process N
  * (read once, src/cli/pid-source.ts), its filters in their places.
  */
-import { CommanderError } from "commander";
-import { trouble } from "../sources.js";
+import { trouble, usageIsTrouble } from "../sources.js";
 import type { Command } from "commander";
 import { getAbi } from "../../abi/arch.js";
 import { prove, type Counterexample, type ProveResult } from "../../analyze/prove.js";
@@ -89,9 +88,7 @@ Examples:
     }
   });
   // Usage errors are trouble too (exit 2), as in diff and check.
-  cmd.exitOverride((err) => {
-    throw err.exitCode === 0 ? err : new CommanderError(2, err.code, err.message);
-  });
+  usageIsTrouble(cmd);
 }
 
 function proveAction(file: string, opts: ProveOpts): void {
