@@ -364,6 +364,31 @@ function complementOf(rules: readonly { rule: Rule; index: number }[], abi0: Abi
   return { drop: u.rule, replacement: c.conditions.flatMap((k) => negation(k).map((n) => ({ ...u.rule, conditions: [n] }))) };
 }
 
+/**
+ * The rules that can decide a call, by syscage's rule (the most restrictive
+ * matching rule wins, the first on a tie): of a syscall's unconditional
+ * rules only the winner, and no conditional rule it outranks. libseccomp
+ * would not resolve them so: of two unconditional rules of a syscall it keeps
+ * one it chooses (a closed route's ERRNO beside an allow-list entry came out
+ * ALLOW under runc).
+ */
+function liveRules(rules: readonly { rule: Rule; index: number }[], abi0: AbiName): { rule: Rule; index: number }[] {
+  const winner = new Map<string, { rule: Rule; index: number }>();
+  for (const x of rules) {
+    if (x.rule.conditions.length > 0) continue;
+    const w = winner.get(x.rule.syscall);
+    if (w === undefined || ACTION_RANK[x.rule.action.kind] < ACTION_RANK[w.rule.action.kind]) winner.set(x.rule.syscall, x);
+  }
+  return rules.filter((x) => {
+    const w = winner.get(x.rule.syscall);
+    if (w === undefined || x === w) return true;
+    if (x.rule.conditions.length === 0) return false;
+    const rank = ACTION_RANK[x.rule.action.kind];
+    const wRank = ACTION_RANK[w.rule.action.kind];
+    return rank < wRank || (rank === wRank && (x.index < w.index || actionRet(x.rule.action, abi0) === actionRet(w.rule.action, abi0)));
+  });
+}
+
 /** The OCI / Docker object of a policy (see the module doc). */
 export function policyToOci(given: Policy, format: "oci" | "docker" | "spo" = "oci"): { seccomp: OciSeccomp; warnings: string[] } {
   const p = withRoutes(given);
@@ -372,7 +397,7 @@ export function policyToOci(given: Policy, format: "oci" | "docker" | "spo" = "o
   const syscalls: OciSyscall[] = [];
   const open: string[] = [];
   let lastKey = "";
-  const chosen = exportedRules(p, format);
+  const chosen = liveRules(exportedRules(p, format), p.abis[0]!);
   // Each syscall with an unconditional rule that conditional rules override: the unconditional rule said on their complement, first.
   const bySyscall = new Map<string, { rule: Rule; index: number }[]>();
   for (const x of chosen) bySyscall.set(x.rule.syscall, [...(bySyscall.get(x.rule.syscall) ?? []), x]);

@@ -23,7 +23,7 @@ function probe(name: string, check: () => string | null): string | null {
 }
 
 /** Why the oracle is unavailable, or null when it is available. */
-export function oracleMissing(name: "python3-seccomp" | "scmp_sys_resolver" | "cc" | "seccomp-kernel" | "systemd-nspawn" | "chromium"): string | null {
+export function oracleMissing(name: "python3-seccomp" | "scmp_sys_resolver" | "cc" | "seccomp-kernel" | "systemd-nspawn" | "chromium" | "runc" | "crun"): string | null {
   switch (name) {
     case "python3-seccomp":
       return probe(name, () => {
@@ -68,6 +68,13 @@ export function oracleMissing(name: "python3-seccomp" | "scmp_sys_resolver" | "c
         );
         if (trial.status !== 0) return `systemd-nspawn cannot start a container here (exit ${trial.status}): ${(trial.stderr ?? "").trim().split("\n")[0]}`;
         return null;
+      });
+    case "runc":
+    case "crun":
+      // Debian's container runtimes (test/runtimes.test.ts): the oracles of what a profile means to them.
+      return probe(name, () => {
+        const r = spawnSync(name, ["--version"], { encoding: "utf8" });
+        return r.status === 0 ? null : `${name} not found (apt-get install ${name})`;
       });
     case "chromium":
       // Debian's chromium, driven by playwright-core (test/report.test.ts).
