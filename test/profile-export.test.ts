@@ -245,6 +245,15 @@ test("SPO limits: values above 2^63-1, TRAP data and architectures SPO lacks are
   assert.throws(() => exportPolicy(sameArg, "oci"), /two conditions on argument 0.*OR to runc and crun/);
 });
 
+test("x32 and constants above 32 bits: a warning naming the rule, as libseccomp 2.5.4 (runc, crun) compares only the low word there (issue #22)", () => {
+  const rules = [{ syscall: "lseek", action: "ERRNO(E2BIG)", conditions: [{ arg: 1, op: "GE", value: 0x100000000n }] }];
+  const withX32 = exportPolicy(definePolicy({ default: "ALLOW", unknown: "ALLOW", abis: ["x86_64", "x32"], rules }), "oci");
+  const w = withX32.warnings.filter((m) => /x32/.test(m));
+  assert.equal(w.length, 1, withX32.warnings.join("\n"));
+  assert.match(w[0]!, /1 condition\(s\) compare bits above the low 32 on x32 \(e\.g\. rule #1 \(lseek → ERRNO\(E2BIG\).*arg1 GE 0x100000000\);.*only the low 32 bits on x32/);
+  assert.deepEqual(exportPolicy(definePolicy({ default: "ALLOW", unknown: "ALLOW", abis: ["x86_64"], rules }), "oci").warnings.filter((m) => /x32/.test(m)), []);
+});
+
 test("systemd: allow lists, deny lists, and the reasons when it cannot", () => {
   const allow = definePolicy({ default: "ERRNO(EPERM)", unknown: "ERRNO(ENOSYS)", abis: ["x86_64", "x86"], rules: [{ syscall: ["read", "write"], action: "ALLOW" }] });
   // systemd adds @default to every allow list: its members are taken out again (~getpid …).

@@ -30,7 +30,7 @@
 import { getAbi, type AbiName } from "../abi/arch.js";
 import { argType, argWidth } from "../abi/argtypes.js";
 import { errnoNumber } from "../abi/errno.js";
-import { abisWithSyscall } from "../abi/tables.js";
+import { abisWithSyscall, syscallNumber } from "../abi/tables.js";
 import { actionRet } from "../policy/evaluate.js";
 import { ACTION_RANK, formatPolicyAction, type Action, type Condition, type FilterFlag, type Policy, type Rule } from "../policy/model.js";
 import { withRoutes } from "../policy/routes.js";
@@ -273,6 +273,18 @@ function profileWarnings(p: Policy, format: string): string[] {
       const t = argType(abi, r.syscall, c.arg);
       out.push(
         `the policy compares whole registers (argumentWidth "u64"), and so do ${RUNTIMES[format]}: ${new Set(narrow.map((x) => x.r)).size} rule(s) test arguments narrower than their register (e.g. ${r.syscall} arg${c.arg}${t !== undefined ? `, ${t.name} (${t.type})` : ""}), so high bits the kernel drops can slip a call past them; convert with --argument-width kernel to close that`,
+      );
+    }
+  }
+  if (p.abis.includes("x32")) {
+    // libseccomp 2.5.4 compiles x32 conditions on their low 32 bits only (issue #22): a constant above them changes meaning.
+    const high = p.rules.flatMap((r, i) =>
+      syscallNumber("x32", r.syscall) === undefined ? [] : r.conditions.filter((c) => c.value > 0xffffffffn || (c.mask ?? 0n) > 0xffffffffn).map((c) => ({ r, i, c })),
+    );
+    if (high.length > 0) {
+      const { r, i, c } = high[0]!;
+      out.push(
+        `${high.length} condition(s) compare bits above the low 32 on x32 (e.g. ${ruleLabel(r, i)}: arg${c.arg} ${c.op} 0x${c.value.toString(16)}${c.mask !== undefined ? ` mask 0x${c.mask.toString(16)}` : ""}); libseccomp 2.5.4 — and so runc and crun — compares only the low 32 bits on x32, so there the condition tests the low word alone (a GE 0x100000000 becomes always true); export without x32 (--arch) if that matters`,
       );
     }
   }
