@@ -390,9 +390,11 @@ export function parseJsonDocument(text: string, source: string, code: ErrorCode,
 /**
  * The validator of one of syscage's own JSON Schemas (docs/policy.schema.json,
  * docs/profile.schema.json), with its annotations `x-message` and `x-hint`.
- * The schema itself is not checked against the draft 2020-12 meta-schema at
- * run time: that costs more than a cold command's budget (about 120 ms), and
- * test/policy-json.test.ts checks both schemas once, with the same options.
+ * The commands do not compile the schemas at run time: scripts/gen-validators.ts
+ * writes these validators' standalone code with the same options
+ * (src/policy/generated/validators.ts); this function serves that script and
+ * test/policy-json.test.ts, which checks both schemas against the draft
+ * 2020-12 meta-schema (`validateSchema`).
  */
 export function schemaValidator(schema: Record<string, unknown>, opts: { readonly validateSchema?: boolean } = {}): ValidateFunction {
   const ajv = new (ajv2020().Ajv2020)({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false, logger: false, validateSchema: opts.validateSchema ?? false });

@@ -42,8 +42,8 @@
  * action is KILL_PROCESS (libseccomp's is KILL_THREAD; no call of an uncovered
  * arch can happen on the host anyway).
  */
+import { validateProfileSchema } from "./generated/validators.js";
 import { readInputText } from "../read-file.js";
-import { readFileSync } from "node:fs";
 import { release } from "node:os";
 import type { ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
 import type { Node } from "jsonc-parser";
@@ -65,7 +65,6 @@ import {
   propertyNode,
   relocate,
   schemaError,
-  schemaValidator,
   str,
   where,
   type Doc,
@@ -157,16 +156,8 @@ export interface ImportedProfile {
 let validator: ValidateFunction | undefined;
 
 function getValidator(): ValidateFunction {
-  if (validator === undefined) {
-    let text: string;
-    try {
-      text = readFileSync(PROFILE_SCHEMA_URL, "utf8");
-    } catch {
-      throw new SyscageError("SCHEMA_MISSING", `cannot read the profile schema ${PROFILE_SCHEMA_URL.pathname}; the syscage installation is incomplete (reinstall the package, which ships docs/)`);
-    }
-    validator = schemaValidator(JSON.parse(text) as Record<string, unknown>);
-  }
-  return validator;
+  // Compiled from docs/profile.schema.json when the package is built (scripts/gen-validators.ts): no schema compiles at run time.
+  return (validator ??= validateProfileSchema as unknown as ValidateFunction);
 }
 
 const CODES = { schema: "PROFILE_SCHEMA", unknownField: "PROFILE_UNKNOWN_FIELD" } as const;
