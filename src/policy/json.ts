@@ -8,7 +8,7 @@
  * indexes are 0..5)`). Integers are read from the source text, so values
  * above 2^53 are exact; negative values mean 64-bit two's complement.
  */
-import { validatePolicySchema } from "./generated/validators.js";
+import { schemaValidators } from "../deps.js";
 import { readInputText } from "../read-file.js";
 import { readFileSync } from "node:fs";
 import type { ValidateFunction } from "ajv/dist/2020.js";
@@ -67,7 +67,7 @@ export function policySchema(): Record<string, unknown> {
 function getValidator(): ValidateFunction {
   if (validator === undefined) {
     // Compiled from docs/policy.schema.json when the package is built (scripts/gen-validators.ts): no schema compiles at run time.
-    validator = validatePolicySchema as unknown as ValidateFunction;
+    validator = schemaValidators().validatePolicySchema;
   }
   return validator;
 }

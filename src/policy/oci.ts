@@ -42,7 +42,7 @@
  * action is KILL_PROCESS (libseccomp's is KILL_THREAD; no call of an uncovered
  * arch can happen on the host anyway).
  */
-import { validateProfileSchema } from "./generated/validators.js";
+import { schemaValidators } from "../deps.js";
 import { readInputText } from "../read-file.js";
 import { release } from "node:os";
 import type { ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
@@ -157,7 +157,7 @@ let validator: ValidateFunction | undefined;
 
 function getValidator(): ValidateFunction {
   // Compiled from docs/profile.schema.json when the package is built (scripts/gen-validators.ts): no schema compiles at run time.
-  return (validator ??= validateProfileSchema as unknown as ValidateFunction);
+  return (validator ??= schemaValidators().validateProfileSchema);
 }
 
 const CODES = { schema: "PROFILE_SCHEMA", unknownField: "PROFILE_UNKNOWN_FIELD" } as const;
