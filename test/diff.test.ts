@@ -175,6 +175,23 @@ describe("syscage diff (CLI)", () => {
     assert.equal(rename.b.origin, "removed by --system-call-filter=~@file-system (deny lists take precedence)");
   });
 
+  test("plain policy options shape side B: `diff A --profile FILE` reads as written (issue #17's example); with two files or --b-… options they are refused", () => {
+    const policy = join(DIR, "plain.json");
+    writeFileSync(policy, JSON.stringify({ abis: ["x86_64"], default: "ERRNO(EPERM)", rules: [{ syscalls: ["read", "write", "mkdir"], action: "ALLOW" }] }));
+    const r = cli("diff", policy, "--system-call-filter=~mkdir", "--arch", "x86_64", "--json");
+    const same = cli("diff", policy, "--b-system-call-filter=~mkdir", "--arch", "x86_64", "--json");
+    assert.equal(r.code, 1, r.err);
+    const j = JSON.parse(r.out) as { a: { source: string }; b: { source: string }; abis: unknown; equal: boolean };
+    const k = JSON.parse(same.out) as typeof j;
+    assert.deepEqual([j.abis, j.equal], [k.abis, k.equal], "the same answer as --b-system-call-filter");
+    assert.ok(j.a.source.endsWith("plain.json"));
+    assert.match(j.b.source, /--system-call-filter/);
+    assertTrouble(cli("diff", policy, "nspawn", "--system-call-filter=~mkdir"), "two files already give both sides");
+    assertTrouble(cli("diff", policy, "--system-call-filter=~mkdir", "--b-arch", "x86_64"), "both shape side B");
+    assert.doesNotMatch(cli("diff", "--help").out, /^\s+--profile /m, "hidden: the help shows --a-/--b- and says it in words");
+    assert.match(cli("diff", "--help").out, /Plain policy options \(--profile FILE/);
+  });
+
   test("only the sides' decisions count, not their origins (reboot is EPERM on both, for different reasons)", () => {
     const r = cli("diff", "--a-drop-capability=CAP_SYS_BOOT", "--b-system-call-filter=~reboot", "--arch", "x86_64");
     assert.equal(r.code, 0, r.out + r.err);

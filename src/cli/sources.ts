@@ -10,7 +10,7 @@ import { isPidSource, loadPidStack } from "./pid-source.js";
 import { looksLikeSpoYaml } from "../policy/spo.js";
 import { pinInputFile } from "../read-file.js";
 import { extname } from "node:path";
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, Option } from "commander";
 import { getAbi, localAbis } from "../abi/arch.js";
 import type { DiffSide } from "../analyze/diff.js";
 import { readProgramFileAnyOrder } from "../bpf/codec.js";
@@ -57,6 +57,35 @@ export function sideOptions(opts: SideOpts, side: "a" | "b"): { values: PolicyOp
     given.push(`--${side}-${name}`);
   }
   return { values: values as PolicyOptionValues, given };
+}
+
+/**
+ * The plain policy options (`--profile`, `--system-call-filter`, …; not
+ * `--arch`, which is both sides') given to a two-sided command: they mean
+ * side B, so that `diff pid:4242 --profile docker-default.json` reads as it
+ * is written. Registered hidden by {@link addPlainSideOptions}.
+ */
+export function plainSideOptions(opts: SideOpts): { values: PolicyOptionValues; given: string[] } {
+  const values: Record<string, unknown> = {};
+  const given: string[] = [];
+  for (const { name, attr } of POLICY_OPTIONS) {
+    if (name === "arch") continue;
+    const v = opts[attr];
+    if (v === undefined || (Array.isArray(v) && v.length === 0)) continue;
+    values[attr] = v;
+    given.push(`--${name}`);
+  }
+  return { values: values as PolicyOptionValues, given };
+}
+
+/** Register the plain policy options (but `--arch`) as hidden options meaning side B (see {@link plainSideOptions}). */
+export function addPlainSideOptions(cmd: Command): void {
+  for (const { name, kind } of POLICY_OPTIONS) {
+    if (name === "arch") continue;
+    const o = new Option(`--${name}${kind === "flag" ? "" : ` <${kind === "list" ? "list" : "value"}>`}`, `side B: ${SIDE_HELP[name]}`).hideHelp();
+    if (kind === "list") o.argParser(collect);
+    cmd.addOption(o);
+  }
 }
 
 /** What a file on the command line is. */

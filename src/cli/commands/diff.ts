@@ -19,7 +19,7 @@ import { diffPolicies, type PolicyDiff } from "../../analyze/diff.js";
 import { SyscageError } from "../../errors.js";
 import { formatArg } from "../../analyze/explain.js";
 import { formatTable, printJson } from "../output.js";
-import { addSideOptions, loadSide, sideOptions, trouble, usageIsTrouble, type LoadedSide, type SideOpts } from "../sources.js";
+import { addPlainSideOptions, addSideOptions, loadSide, plainSideOptions, sideOptions, trouble, usageIsTrouble, type LoadedSide, type SideOpts } from "../sources.js";
 
 /** Which positional goes to which side (see the module doc and the help). */
 function assignSides(files: readonly string[], aGiven: boolean, bGiven: boolean): [string | undefined, string | undefined] {
@@ -71,6 +71,14 @@ function runDiff(files: string[], opts: SideOpts): void {
   try {
     const a = sideOptions(opts, "a");
     const b = sideOptions(opts, "b");
+    // Plain policy options mean side B (`diff pid:4242 --profile docker-default.json`).
+    const plain = plainSideOptions(opts);
+    if (plain.given.length > 0) {
+      if (b.given.length > 0) throw new SyscageError("BAD_USAGE", `${plain.given.join(", ")} and ${b.given.join(", ")} both shape side B; write them all as --b-… options`);
+      if (files.length === 2) throw new SyscageError("BAD_USAGE", `${plain.given.join(", ")}: two files already give both sides; write --a-… or --b-… to shape one of them`);
+      Object.assign(b.values, plain.values);
+      b.given.push(...plain.given);
+    }
     if (opts.arch !== undefined) {
       if (a.values.arch === undefined) a.values.arch = opts.arch;
       if (b.values.arch === undefined) b.values.arch = opts.arch;
@@ -108,6 +116,7 @@ export function register(program: Command): void {
     .option("--json", "print {a, b, abis: [{abi, compared, differences, groups: [{group, syscalls: [{name, nr, args, differing, tried, a, b, group}]}]}], total, equal}")
 ;
   addSideOptions(cmd, ["a", "b"]);
+  addPlainSideOptions(cmd);
   cmd
     .addHelpText(
       "after",
@@ -126,6 +135,8 @@ Each side is one policy source:
                  (--b-capability=CAP_SYS_ADMIN on a profile, --a-arch on anything)
 A side given by neither a file nor options is nspawn's default. With one file
 and only --a- options, the file is side B; otherwise files are A then B.
+Plain policy options (--profile FILE, --system-call-filter=…) shape side B:
+  syscage diff pid:4242 --profile docker-default.json
 
 For each ABI, every syscall of its table is decided by both sides with all
 arguments zero and, for syscalls whose rules test arguments, at the boundary
