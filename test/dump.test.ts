@@ -18,7 +18,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, closeSync } from "node:fs";
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test, type TestContext } from "node:test";
@@ -36,7 +36,7 @@ import { needHost } from "./helpers/host.js";
 import { dumpNspawnFilters, installedNspawnTable, installedSyscallGroups, libseccompFacts, nspawnVersion, parseDump, dumpHelperDir, withNspawnPayload } from "./helpers/nspawn.js";
 import { DEBIAN_PYTHON, REQUIRE_ORACLES, needOracle } from "./helpers/oracles.js";
 import { installedNspawnReference, nspawnDataPolicy } from "./helpers/prove-nspawn.js";
-import { NOBODY, checkoutReadableBy, needRoot } from "./helpers/run-probe.js";
+import { NOBODY, checkoutReadableBy, findProcess as findFilteredProcess, needRoot } from "./helpers/run-probe.js";
 
 const DIR = mkdtempSync(join(tmpdir(), "syscage-dump-"));
 after(() => rmSync(DIR, { recursive: true, force: true }));
@@ -67,26 +67,9 @@ function uniqueSleep(): string {
 
 /** The pid of the process whose command line is exactly `argv`, once it has `Seccomp: want` (or any mode when undefined). */
 async function findProcess(argv: readonly string[], want: string | undefined, timeoutMs = 15_000): Promise<number> {
-  const target = argv.join("\0");
-  const t0 = Date.now();
-  while (Date.now() - t0 < timeoutMs) {
-    for (const e of readdirSync("/proc")) {
-      if (!/^\d+$/.test(e)) continue;
-      try {
-        const cmd = readFileSync(`/proc/${e}/cmdline`, "utf8").replace(/\0$/, "");
-        if (cmd !== target) continue;
-        const mode = /^Seccomp:\s*(\d)/m.exec(readFileSync(`/proc/${e}/status`, "utf8"))?.[1];
-        if (want === undefined || mode === want) {
-          found.push(Number(e));
-          return Number(e);
-        }
-      } catch {
-        // gone meanwhile
-      }
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no process ${argv.join(" ")} with Seccomp: ${want} within ${timeoutMs} ms`);
+  const pid = await findFilteredProcess(argv, want, timeoutMs);
+  found.push(pid);
+  return pid;
 }
 
 const children: ChildProcess[] = [];

@@ -11,7 +11,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -24,6 +24,7 @@ import { definePolicy, errno, KILL_PROCESS, trap, ALLOW } from "../src/policy/mo
 import { nspawnPolicy } from "../src/policy/nspawn.js";
 import { ROOT, cli as run, ensureBuilt } from "./helpers/cli.js";
 import { needHost } from "./helpers/host.js";
+import { findProcess } from "./helpers/run-probe.js";
 import { CHROMIUM, needOracle } from "./helpers/oracles.js";
 
 const DIR = mkdtempSync(join(tmpdir(), "syscage-report-"));
@@ -45,25 +46,6 @@ function embedded(html: string): { rows: unknown[][]; s: string[]; abis: string[
 
 /** What covers `report pid:N` where the kernel does not let us read filters (as test/dump.test.ts says for its pid:N tests). */
 const READ_FILTERS_COVERED = "the report of the same kind of stack from a raw program (this file), and the pid:N tests of test/dump.test.ts that need no privilege";
-
-/** The pid of `sleep ARG` once it runs under a filter (Seccomp: 2), as test/dump.test.ts finds its processes. */
-async function findSleep(arg: string, timeoutMs = 15_000): Promise<number> {
-  const target = `sleep\0${arg}`;
-  const t0 = Date.now();
-  while (Date.now() - t0 < timeoutMs) {
-    for (const e of readdirSync("/proc")) {
-      if (!/^\d+$/.test(e)) continue;
-      try {
-        if (readFileSync(`/proc/${e}/cmdline`, "utf8").replace(/\0$/, "") !== target) continue;
-        if (/^Seccomp:\s*2/m.test(readFileSync(`/proc/${e}/status`, "utf8"))) return Number(e);
-      } catch {
-        // gone meanwhile
-      }
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no process sleep ${arg} under a filter within ${timeoutMs} ms`);
-}
 
 function row(data: ReportData, name: string): ReportData["rows"][number] {
   const r = data.rows.find((x) => x.name === name);
@@ -222,7 +204,7 @@ describe("report of a filter stack (a raw program, pid:N)", () => {
     const child = spawn(join(ROOT, "bin", "syscage"), ["run", "--drop-capability=CAP_SYS_BOOT", "--", "sleep", arg], { stdio: "ignore" });
     let pid: number | undefined;
     try {
-      pid = await findSleep(arg);
+      pid = await findProcess(["sleep", arg], "2");
       const out = join(DIR, "pid.html");
       const r = run("report", `pid:${pid}`, "-o", out);
       assert.equal(r.code, 0, r.err);

@@ -4,7 +4,7 @@
  * syscall-probe.c, which loads no filter itself), and the probe numbers.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
@@ -161,3 +161,26 @@ export const AUDIT_SOCKET_ARGS = ":16,3,9";
 /** ioperm(0, 0, 0) / iopl(4): EINVAL (or ENOSYS without CONFIG_X86_IOPL_IOPERM) when allowed; in @raw-io, denied by nspawn's default. */
 export const IOPERM_ARGS = ":0,0,0";
 export const IOPL_ARGS = ":4";
+
+/**
+ * The pid of the process whose command line is exactly `argv`, once its
+ * `Seccomp:` mode is `mode` (any mode when undefined); polls /proc.
+ */
+export async function findProcess(argv: readonly string[], mode: string | undefined, timeoutMs = 15_000): Promise<number> {
+  const target = argv.join("\0");
+  const t0 = Date.now();
+  while (Date.now() - t0 < timeoutMs) {
+    for (const e of readdirSync("/proc")) {
+      if (!/^\d+$/.test(e)) continue;
+      try {
+        if (readFileSync(`/proc/${e}/cmdline`, "utf8").replace(/\0$/, "") !== target) continue;
+        const m = /^Seccomp:\s*(\d)/m.exec(readFileSync(`/proc/${e}/status`, "utf8"))?.[1];
+        if (mode === undefined || m === mode) return Number(e);
+      } catch {
+        // gone meanwhile
+      }
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no process ${argv.join(" ")} with Seccomp: ${mode} within ${timeoutMs} ms`);
+}
