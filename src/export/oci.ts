@@ -321,21 +321,12 @@ function exportedRules(p: Policy, format: string): { rule: Rule; index: number }
   return out;
 }
 
+/** Each ordered operator's negation. */
+const NEGATED: Readonly<Record<Exclude<Condition["op"], "MASKED_EQ">, Condition["op"]>> = { EQ: "NE", NE: "EQ", LT: "GE", LE: "GT", GT: "LE", GE: "LT" };
+
 /** The negation of one condition, as conditions whose OR is exactly it (MASKED_EQ: one entry per bit of its mask). */
 function negation(c: Condition): Condition[] {
   switch (c.op) {
-    case "EQ":
-      return [{ arg: c.arg, op: "NE", value: c.value }];
-    case "NE":
-      return [{ arg: c.arg, op: "EQ", value: c.value }];
-    case "LT":
-      return [{ arg: c.arg, op: "GE", value: c.value }];
-    case "LE":
-      return [{ arg: c.arg, op: "GT", value: c.value }];
-    case "GT":
-      return [{ arg: c.arg, op: "LE", value: c.value }];
-    case "GE":
-      return [{ arg: c.arg, op: "LT", value: c.value }];
     case "MASKED_EQ": {
       const out: Condition[] = [];
       const mask = c.mask ?? 0n;
@@ -345,6 +336,8 @@ function negation(c: Condition): Condition[] {
       }
       return out;
     }
+    default:
+      return [{ arg: c.arg, op: NEGATED[c.op], value: c.value }];
   }
 }
 
