@@ -21,6 +21,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getAbi, syscallNumber } from "../src/abi/index.js";
+import { errnoNumber } from "../src/abi/errno.js";
 import { decide } from "../src/policy/evaluate.js";
 import { parseProfile } from "../src/policy/oci.js";
 import type { Policy } from "../src/policy/model.js";
@@ -65,7 +66,7 @@ function expected(policy: Policy, c: { name: string; args: readonly bigint[] }, 
     case "LOG":
       return unfiltered;
     case "ERRNO":
-      return `err ${typeof d.action.errno === "number" ? d.action.errno : { EPERM: 1, EAFNOSUPPORT: 97, ENOSYS: 38, EACCES: 13 }[d.action.errno] ?? d.action.errno}`;
+      return `err ${typeof d.action.errno === "number" ? d.action.errno : errnoNumber("x86_64", d.action.errno)}`;
     case "KILL_PROCESS":
     case "KILL_THREAD":
     case "TRAP":
