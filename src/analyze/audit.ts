@@ -467,7 +467,7 @@ function ruleChecks(policy: Policy, abis: readonly AbiName[], out: Raw[]): void 
         out.push({ id: "args.masked-eq-outside-mask", syscalls: [r.syscall], summary: `${r.syscall}: arg${c.arg} & ${hex(c.mask ?? 0n)} == ${hex(c.value)} never holds (the value has bits outside the mask): the rule never applies`, origins: [r.origin] });
       }
       for (const abi of abis) {
-        if (syscallNumber(abi, r.syscall) === undefined) continue;
+        if (syscallNumber(abi, r.syscall) === undefined || (r.abis !== undefined && !r.abis.includes(abi))) continue;
         const w = conditionWidth(policy, abi, r.syscall, c.arg);
         if (w === 64 || c.value < ZERO_EXTENDED[w] || c.value >= SIGN_EXTENDED[w]) continue;
         const t = argType(abi, r.syscall, c.arg);

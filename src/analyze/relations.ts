@@ -69,7 +69,7 @@ import { compile } from "../compile/index.js";
 import { SyscageError } from "../errors.js";
 import { mulberry32 } from "../rng.js";
 import { abiForCall, conditionHolds, decide, rulesFor } from "../policy/evaluate.js";
-import { ACTION_RANK, formatPolicyAction, type Action, type ArgIndex, type Condition, type FilterFlag, type OriginAction, type Policy, type Rule } from "../policy/model.js";
+import { ACTION_RANK, formatPolicyAction, limitsAbis, type Action, type ArgIndex, type Condition, type FilterFlag, type OriginAction, type Policy, type Rule } from "../policy/model.js";
 import { withRoutes } from "../policy/routes.js";
 import { retText } from "./diff.js";
 import { explain } from "./explain.js";
@@ -603,6 +603,13 @@ function commonSettings(kind: MergeKind, inputs: readonly Policy[]): { abis: Abi
 
 function normalize(p: Policy): Input {
   const q = withRoutes(p);
+  const limited = q.rules.find((r) => limitsAbis(r, q));
+  if (limited !== undefined) {
+    throw new SyscageError(
+      "MERGE_UNSUPPORTED",
+      `${limited.origin} applies on ${limited.abis!.join(", ")} only, and merge does not combine rules limited to some ABIs yet; merge policies for one ABI each (--arch), or compare with check --within, which reads the programs`,
+    );
+  }
   const byName = new Map<string, Term[]>();
   for (const r of q.rules) byName.set(r.syscall, [...(byName.get(r.syscall) ?? []), { conditions: r.conditions, action: r.action, origin: r.origin }]);
   return { policy: q, byName };

@@ -190,7 +190,7 @@ export function conditionWidthStats(policy: Policy, abi: AbiName): ConditionWidt
   let narrowed = 0;
   const byWidth: Partial<Record<ArgWidth, number>> = {};
   for (const r of policy.rules) {
-    if (syscallNumber(abi, r.syscall) === undefined) continue;
+    if (syscallNumber(abi, r.syscall) === undefined || (r.abis !== undefined && !r.abis.includes(abi))) continue;
     for (const c of r.conditions) {
       conditions++;
       const w = conditionWidth(policy, abi, r.syscall, c.arg);

@@ -59,8 +59,11 @@ function hasSyscall(abi: AbiName, name: string): boolean {
 function policyWarnings(policy: Policy, abis: readonly AbiName[]): string[] {
   const out: string[] = [];
   policy.rules.forEach((r) => {
-    if (!abis.some((a) => hasSyscall(a, r.syscall))) {
-      out.push(`${r.origin}: syscall "${r.syscall}" does not exist on ${abis.join(", ")}; the rule has no effect`);
+    const on = r.abis === undefined ? abis : abis.filter((a) => r.abis!.includes(a));
+    if (r.abis !== undefined && on.length === 0) {
+      out.push(`${r.origin}: the rule is limited to ${r.abis.join(", ")}, none of which the program covers (${abis.join(", ")}); the rule has no effect`);
+    } else if (!on.some((a) => hasSyscall(a, r.syscall))) {
+      out.push(`${r.origin}: syscall "${r.syscall}" does not exist on ${on.join(", ")}; the rule has no effect`);
     }
     for (const c of r.conditions) {
       if (c.op === "MASKED_EQ" && (c.value & ~(c.mask ?? 0n)) !== 0n) {
@@ -68,7 +71,7 @@ function policyWarnings(policy: Policy, abis: readonly AbiName[]): string[] {
       }
       // A constant the compared width cannot hold (neither zero- nor sign-extended) is truncated.
       let byWidth: Map<number, string[]> | undefined;
-      for (const a of abis) {
+      for (const a of on) {
         if (!hasSyscall(a, r.syscall)) continue;
         const w = conditionWidth(policy, a, r.syscall, c.arg);
         if (w === 64 || c.value < ZERO_EXTENDED[w] || c.value >= SIGN_EXTENDED[w]) continue;

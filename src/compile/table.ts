@@ -8,7 +8,7 @@ import { getAbi, X32_SYSCALL_BIT, type AbiName, type Endian } from "../abi/arch.
 import type { Multiplexer } from "../abi/multiplex.js";
 import { syscallPositions, syscallRuns, syscallTable } from "../abi/tables.js";
 import { actionRet, conditionWidth, rulesFor } from "../policy/evaluate.js";
-import { ACTION_RANK, formatPolicyAction, type Action, type Policy, type Rule } from "../policy/model.js";
+import { ACTION_RANK, formatPolicyAction, ruleAppliesOn, type Action, type Policy, type Rule } from "../policy/model.js";
 import { conditionNode } from "./conditions.js";
 import type { Dag, Node } from "./dag.js";
 
@@ -137,9 +137,12 @@ function abiDecisions(dag: Dag, policy: Policy, abi: AbiName, byName: ReadonlyMa
   const positionOf = syscallPositions(abi);
   const rulesAt = new Array<readonly number[] | undefined>(table.length);
   let count = 0;
-  byName.forEach((idx, name) => {
+  byName.forEach((all, name) => {
     const p = positionOf.get(name);
     if (p === undefined) return;
+    // Rules limited to other ABIs (Rule.abis) do not exist here.
+    const idx = all.some((i) => policy.rules[i]!.abis !== undefined) ? all.filter((i) => ruleAppliesOn(policy.rules[i]!, abi)) : all;
+    if (idx.length === 0) return;
     rulesAt[p] = idx;
     count++;
   });

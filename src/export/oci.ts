@@ -32,7 +32,7 @@ import { argType, argWidth } from "../abi/argtypes.js";
 import { errnoNumber } from "../abi/errno.js";
 import { abisWithSyscall, syscallNumber } from "../abi/tables.js";
 import { actionRet } from "../policy/evaluate.js";
-import { ACTION_RANK, formatPolicyAction, type Action, type Condition, type FilterFlag, type Policy, type Rule } from "../policy/model.js";
+import { ACTION_RANK, formatPolicyAction, limitsAbis, ruleAbis, type Action, type Condition, type FilterFlag, type Policy, type Rule } from "../policy/model.js";
 import { withRoutes } from "../policy/routes.js";
 import { cannot, ruleLabel } from "./unsupported.js";
 
@@ -51,6 +51,8 @@ export interface OciSyscall {
   readonly errnoRet?: number;
   readonly args?: OciArg[];
   readonly comment?: string;
+  /** Docker's form only: the rule applies on these architectures (moby's names). */
+  readonly includes?: { readonly arches: string[] };
 }
 
 /** An OCI `linux.seccomp` object (Docker's `archMap` form when exported as docker). */
@@ -420,12 +422,18 @@ export function policyToOci(given: Policy, format: "oci" | "docker" | "spo" = "o
     ordered = at < 0 ? [...ordered, ...entries] : [...ordered.slice(0, at), ...entries, ...ordered.slice(at)];
   }
   for (const { rule: r, index: i } of ordered) {
+    // A rule limited to some ABIs: Docker's profile says so (includes.arches); an OCI profile cannot, and the rule is left out.
+    const arches = limitsAbis(r, p) ? ruleAbis(r, p).map((a) => getAbi(a).goName ?? a) : undefined;
+    if (arches !== undefined && format !== "docker") {
+      warnings.push(`${ruleLabel(r, i)}: applies on ${ruleAbis(r, p).join(", ") || "none of the ABIs"} only, which a ${format === "spo" ? "SeccompProfile" : "runtime-spec seccomp object"} cannot say; left out, so the profile does not give ${r.syscall} ${formatPolicyAction(r.action)} there (--to docker keeps the rule, with includes.arches)`);
+      continue;
+    }
     const a = ociAction(r.action, p.abis, format, ruleLabel(r, i));
     const x = exportRule(p, r);
     if (x.open !== undefined) open.push(x.open);
     for (const conditions of x.alternatives) {
       const args = ociArgs(r, conditions, i, format);
-      const key = `${a.action}|${a.errnoRet ?? ""}|${argsKey(args)}|${r.origin}`;
+      const key = `${a.action}|${a.errnoRet ?? ""}|${argsKey(args)}|${r.origin}|${arches?.join() ?? ""}`;
       const prev = syscalls[syscalls.length - 1];
       if (prev !== undefined && key === lastKey && !prev.names.includes(r.syscall)) {
         prev.names.push(r.syscall);
@@ -438,6 +446,7 @@ export function policyToOci(given: Policy, format: "oci" | "docker" | "spo" = "o
         ...(a.errnoRet !== undefined ? { errnoRet: a.errnoRet } : {}),
         ...(args.length > 0 ? { args } : {}),
         ...(format === "docker" ? { comment: r.origin } : {}),
+        ...(arches !== undefined ? { includes: { arches } } : {}),
       });
     }
   }

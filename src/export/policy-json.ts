@@ -12,13 +12,14 @@ interface JsonRule {
   syscalls?: string[];
   action?: string;
   args?: { index: number; op: string; value: bigint; mask?: bigint }[];
+  abis?: string[];
   comment?: string;
 }
 
 const condKey = (cs: readonly Condition[]): string => cs.map((c) => `${c.arg}:${c.op}:${c.value}:${c.mask ?? ""}`).join("&");
 
 function sameEntry(a: Rule, b: Rule): boolean {
-  return formatPolicyAction(a.action) === formatPolicyAction(b.action) && a.origin === b.origin && condKey(a.conditions) === condKey(b.conditions);
+  return formatPolicyAction(a.action) === formatPolicyAction(b.action) && a.origin === b.origin && condKey(a.conditions) === condKey(b.conditions) && (a.abis ?? []).join() === (b.abis ?? []).join();
 }
 
 /**
@@ -39,6 +40,7 @@ export function formatPolicyJson(policy: Policy, comment?: string): string {
     if (r.conditions.length > 0) {
       entry.args = r.conditions.map((c) => (c.mask !== undefined ? { index: c.arg, op: c.op, mask: c.mask, value: c.value } : { index: c.arg, op: c.op, value: c.value }));
     }
+    if (r.abis !== undefined) entry.abis = [...r.abis];
     if (r.origin !== "") entry.comment = r.origin;
     return entry;
   });

@@ -28,7 +28,7 @@ import { getAbi, type AbiName } from "../abi/arch.js";
 import { syscallNumber, syscallTable } from "../abi/tables.js";
 import { actionRet } from "../policy/evaluate.js";
 import { expandItem, syscallGroups } from "../policy/groups.js";
-import { ACTION_RANK, formatPolicyAction, KILL_PROCESS, type Action, type Policy, type Rule } from "../policy/model.js";
+import { ACTION_RANK, formatPolicyAction, KILL_PROCESS, limitsAbis, type Action, type Policy, type Rule } from "../policy/model.js";
 import { buildUnitPolicy, type UnitProperty } from "../policy/systemd-unit.js";
 import { cannot, ruleLabel } from "./unsupported.js";
 
@@ -76,17 +76,19 @@ function actionsByName(p: Policy, approximate: boolean, warnings: string[]): Map
   });
   const out = new Map<string, Action>();
   for (const [name, { rules }] of byName) {
-    const plain = rules.filter((r) => r.rule.conditions.length === 0);
+    // A rule limited to some of the ABIs (Rule.abis) covers part of the calls, as a condition does.
+    const partial = (r: Rule): boolean => r.conditions.length > 0 || limitsAbis(r, p);
+    const plain = rules.filter((r) => !partial(r.rule));
     // What a call of `name` gets when no conditional rule matches.
     const base = plain.length > 0 ? plain.map((r) => r.rule.action).reduce(stricter) : p.default.action;
-    const conditional = rules.filter((r) => r.rule.conditions.length > 0);
+    const conditional = rules.filter((r) => partial(r.rule));
     if (conditional.length === 0) {
       out.set(name, base);
       continue;
     }
     if (!approximate) {
       const r = conditional[0]!;
-      cannot("systemd", ruleLabel(r.rule, r.index), "SystemCallFilter= cannot test syscall arguments; --approximate gives the whole syscall the strictest action its calls can get (never weaker than the policy)");
+      cannot("systemd", ruleLabel(r.rule, r.index), `SystemCallFilter= cannot test syscall arguments${r.rule.abis !== undefined ? " or limit a rule to some ABIs" : ""}; --approximate gives the whole syscall the strictest action its calls can get (never weaker than the policy)`);
     }
     // Every call of `name` gets `base` or the strictest of some matching rules: the strictest of them all bounds every call.
     const strictest = conditional.map((r) => r.rule.action).reduce(stricter, base);

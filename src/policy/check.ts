@@ -75,6 +75,12 @@ export function assertPolicy(p: unknown): asserts p is Policy {
     checkAction(r.action, `${at}.action`);
     if (typeof r.origin !== "string") bad(`${at}.origin`, "must be a string");
     if (!Array.isArray(r.conditions)) bad(`${at}.conditions`, "must be an array (possibly empty)");
+    if (r.abis !== undefined) {
+      if (!Array.isArray(r.abis) || r.abis.length === 0) bad(`${at}.abis`, "must be a non-empty array of ABI names, or absent for every ABI");
+      (r.abis as readonly unknown[]).forEach((a: unknown, j: number) => {
+        if (typeof a !== "string" || !ABIS.has(a as AbiName)) bad(`${at}.abis[${j}]`, `${JSON.stringify(a)} is not an ABI.${typeof a === "string" ? didYouMean(suggest(a, [...ABIS.keys()])) : ""}`);
+      });
+    }
     (r.conditions as readonly Condition[]).forEach((c: Condition, j: number) => {
       const cw = `${at}.conditions[${j}]`;
       if (c === null || typeof c !== "object") bad(cw, "is not a condition object");

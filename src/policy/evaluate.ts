@@ -10,7 +10,7 @@ import { errnoNumber } from "../abi/errno.js";
 import { SUBCALL_ARG_MASK, multiplexedAs, type MultiplexedCall } from "../abi/multiplex.js";
 import { syscallName } from "../abi/tables.js";
 import { SyscageError } from "../errors.js";
-import { ACTION_RANK, type Action, type Condition, type Policy, type Rule } from "./model.js";
+import { ACTION_RANK, ruleAppliesOn, type Action, type Condition, type Policy, type Rule } from "./model.js";
 import { withRoutes } from "./routes.js";
 
 /** The inputs a seccomp filter sees that a policy can depend on. */
@@ -166,6 +166,7 @@ export function rulesFor(given: Policy, abi: AbiName, name: string): readonly Ap
   if (byName === undefined) {
     byName = new Map();
     policy.rules.forEach((rule, index) => {
+      if (!ruleAppliesOn(rule, abi)) return;
       const add = (key: string, a: AppliedRule): void => {
         const list = byName!.get(key);
         if (list === undefined) byName!.set(key, [a]);

@@ -13,8 +13,8 @@ import { readInputText } from "../read-file.js";
 import { readFileSync } from "node:fs";
 import type { ValidateFunction } from "ajv/dist/2020.js";
 import type { Node } from "jsonc-parser";
-import { ABI_NAMES, localAbis, parseAbi, type AbiName } from "../abi/arch.js";
-import { SyscageError } from "../errors.js";
+import { ABI_NAMES, ABIS, localAbis, parseAbi, type AbiName } from "../abi/arch.js";
+import { SyscageError, didYouMean, suggest } from "../errors.js";
 import {
   checkDuplicates,
   exactU64,
@@ -123,7 +123,15 @@ function ruleAt(doc: Doc, node: Node, i: number): RuleInput {
   const conditions = (field(node, "args")?.children ?? []).map((c, j) => conditionAt(doc, c, [...path, "args", j]));
   const comment = field(node, "comment");
   const origin = `${doc.source} rule #${i + 1}${comment !== undefined && str(comment).trim() !== "" ? ` (${str(comment).trim()})` : ""}`;
-  return { syscall: names, action, conditions, origin };
+  const abiNodes = field(node, "abis")?.children;
+  if (abiNodes === undefined) return { syscall: names, action, conditions, origin };
+  abiNodes.forEach((n, j) => {
+    if (!ABIS.has(str(n) as AbiName)) {
+      const s = suggest(str(n), [...ABIS.keys()]);
+      throw new SyscageError("UNKNOWN_ARCH", `${where(doc, n, [...path, "abis", j])}: unknown ABI "${str(n)}".${didYouMean(s)} ABIs: ${[...ABIS.keys()].join(", ")}`, s);
+    }
+  });
+  return { syscall: names, action, conditions, origin, abis: abiNodes.map((n) => str(n)) };
 }
 
 /** The `audit` field (the schema checked its shape): waivers with their syscall names checked, errors at their line. */

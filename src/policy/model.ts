@@ -53,6 +53,18 @@ export interface Rule {
   readonly conditions: readonly Condition[];
   /** Where the rule came from, for explanations ("profile rule #3"). */
   readonly origin: string;
+  /**
+   * The ABIs the rule applies on; absent: every ABI of the policy that has
+   * the syscall. For facts that differ by ABI under one name: x86's `mmap` is
+   * old_mmap (its arguments behind a pointer) while x86_64's reads `prot`
+   * directly, and systemd leaves some ABIs out of a filter.
+   */
+  readonly abis?: readonly AbiName[];
+}
+
+/** Does `rule` apply on `abi` (its own ABI list aside, the syscall may still be missing there)? */
+export function ruleAppliesOn(rule: Rule, abi: AbiName): boolean {
+  return rule.abis === undefined || rule.abis.includes(abi);
 }
 
 /** Filter flags passed to seccomp(SECCOMP_SET_MODE_FILTER) by whatever loads the program. */
@@ -309,6 +321,8 @@ export interface RuleInput {
   /** The policy file's spelling of {@link RuleInput.conditions}. */
   readonly args?: readonly ConditionInput[];
   readonly origin?: string;
+  /** Only on these ABIs ({@link Rule.abis}); absent: every ABI. */
+  readonly abis?: readonly string[];
   /** Free text, as in the policy file; not used. */
   readonly comment?: string;
 }
@@ -331,7 +345,7 @@ export interface ConditionInput {
 const POLICY_INPUT_KEYS = ["default", "unknown", "badArch", "abis", "flags", "argumentWidth", "routes", "network", "audit", "rules", "origin", "comment", "$schema"] as const;
 const AUDIT_INPUT_KEYS = ["waive"] as const;
 const WAIVER_INPUT_KEYS = ["id", "reason", "syscalls"] as const;
-const RULE_INPUT_KEYS = ["syscall", "syscalls", "action", "conditions", "args", "origin", "comment"] as const;
+const RULE_INPUT_KEYS = ["syscall", "syscalls", "action", "conditions", "args", "origin", "abis", "comment"] as const;
 const CONDITION_INPUT_KEYS = ["arg", "index", "op", "value", "mask"] as const;
 const ACTION_KEYS: Readonly<Record<string, readonly string[]>> = {
   ALLOW: ["kind"], LOG: ["kind"], NOTIFY: ["kind"], KILL_PROCESS: ["kind"], KILL_THREAD: ["kind"], ERRNO: ["kind", "errno"], TRAP: ["kind", "data"], TRACE: ["kind", "data"],
@@ -478,16 +492,16 @@ export function definePolicy(input: PolicyInput): Policy {
     const conds = eitherOf(r, "conditions", "args", at);
     const condList = conds === undefined ? [] : expectArray(conds, `${at}.${r.args !== undefined ? "args" : "conditions"}`);
     if (r.origin !== undefined) expectString(r.origin, `${at}.origin`);
+    const ruleAbiList = r.abis === undefined ? undefined : checkAbiList(r.abis, `${at}.abis`);
     for (const name of names) {
       const where = `${at} (${name})`;
       checkSyscallName(name, where);
       const action = toAction(checkActionInput(r.action, `${where}.action`), `${where}.action`);
       const conditions = condList.map((c, j) => toCondition(checkConditionInput(c, `${where}.conditions[${j}]`), `${where}.conditions[${j}]`));
-      rules.push({ syscall: name, action, conditions, origin: (r.origin as string | undefined) ?? `${origin} rule #${i + 1}` });
+      rules.push({ syscall: name, action, conditions, origin: (r.origin as string | undefined) ?? `${origin} rule #${i + 1}`, ...(ruleAbiList !== undefined ? { abis: ruleAbiList } : {}) });
     }
   });
-  const abis = input.abis === undefined ? localAbis() : expectArray(input.abis, "abis").map((a, i) => expectString(a, `abis[${i}]`) as AbiName);
-  for (const a of abis) if (!ABIS.has(a)) throw new SyscageError("UNKNOWN_ARCH", `abis: unknown ABI "${a}"${didYouMean(suggest(a, [...ABIS.keys()]))}`);
+  const abis = input.abis === undefined ? localAbis() : checkAbiList(input.abis, "abis");
   const flags = input.flags === undefined ? [] : expectArray(input.flags, "flags").map((f, i) => {
     const name = expectString(f, `flags[${i}]`);
     if (!(name in FILTER_FLAGS)) throw new SyscageError("BAD_FLAGS", `flags[${i}]: unknown filter flag "${name}".${didYouMean(suggest(name, Object.keys(FILTER_FLAGS)))} Flags: ${Object.keys(FILTER_FLAGS).join(", ")}`);
@@ -511,6 +525,13 @@ export function definePolicy(input: PolicyInput): Policy {
     ...(input.network === false ? { network: false } : {}),
     ...(audit !== undefined ? { audit } : {}),
   };
+}
+
+/** A list of ABI names (syscage's spelling), each known; an error naming `where` otherwise. */
+function checkAbiList(raw: unknown, where: string): AbiName[] {
+  const list = expectArray(raw, where).map((a, i) => expectString(a, `${where}[${i}]`));
+  for (const a of list) if (!ABIS.has(a as AbiName)) throw new SyscageError("UNKNOWN_ARCH", `${where}: unknown ABI "${a}".${didYouMean(suggest(a, [...ABIS.keys()]))} ABIs: ${[...ABIS.keys()].join(", ")}`);
+  return [...new Set(list as AbiName[])];
 }
 
 /** The `audit` field: `{ waive: [{ id, reason, syscalls? }] }`, every waiver with a reason. The ids are checked by the audit (src/analyze/audit.ts), which knows the catalogue. */
@@ -553,5 +574,12 @@ function checkArgumentWidth(m: string): ArgumentWidthMode {
 /** ABIs where a rule's syscall exists (the rule is ignored on the others). */
 export function ruleAbis(rule: Rule, policy: Policy): AbiName[] {
   const has = new Set(abisWithSyscall(rule.syscall));
-  return policy.abis.filter((a) => has.has(a));
+  return policy.abis.filter((a) => has.has(a) && ruleAppliesOn(rule, a));
+}
+
+/** Does `rule`'s own ABI list leave out an ABI of `policy` that has its syscall (so the rule covers only part of the calls)? */
+export function limitsAbis(rule: Rule, policy: Policy): boolean {
+  if (rule.abis === undefined) return false;
+  const on = ruleAbis(rule, policy);
+  return abisWithSyscall(rule.syscall).some((a) => policy.abis.includes(a) && !on.includes(a));
 }
