@@ -5,6 +5,7 @@
  * and 64-bit values are written as exact JSON integers.
  */
 import { formatPolicyAction, type Condition, type Policy, type Rule } from "../policy/model.js";
+import { isClosingRule } from "../policy/routes.js";
 import { toJson } from "./json.js";
 
 interface JsonRule {
@@ -29,7 +30,9 @@ function sameEntry(a: Rule, b: Rule): boolean {
  */
 export function formatPolicyJson(policy: Policy, comment?: string): string {
   const groups: { names: string[]; rule: Rule }[] = [];
-  for (const r of policy.rules) {
+  // A source's route rules (Policy.routeRules) are in force while routes are closed: written as rules then.
+  const routed = policy.routes === "open" || policy.rules.some(isClosingRule) ? [] : (policy.routeRules ?? []);
+  for (const r of [...policy.rules, ...routed]) {
     const prev = groups[groups.length - 1];
     if (prev !== undefined && sameEntry(prev.rule, r)) prev.names.push(r.syscall);
     else groups.push({ names: [r.syscall], rule: r });

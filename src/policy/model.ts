@@ -136,6 +136,13 @@ export interface Policy {
    * Absent or `true`: the rules decide.
    */
   readonly network?: boolean;
+  /**
+   * Rules that close a route the source itself leaves open (a unit's
+   * RestrictAddressFamilies= skips x86, where socketcall hides the family):
+   * in force while `routes` is "closed", gone with "open", which keeps the
+   * source's own filters exactly. {@link withRoutes} appends them.
+   */
+  readonly routeRules?: readonly Rule[];
   /** What `syscage audit` is told about the policy: findings its author accepts (docs/audit.md). It does not change the program. */
   readonly audit?: PolicyAudit;
 }

@@ -192,7 +192,9 @@ export function withRoutes(policy: Policy): Policy {
   if (known !== undefined) return known;
   assertPolicy(policy);
   // The policy's own rules, then those of network: false (they restrict socket, so io_uring closes), then the closing rules.
-  const own = [...policy.rules.filter((r) => !closing.has(r)), ...(policy.network === false ? noNetworkRules(policy) : [])];
+  // A source's own route rules (Policy.routeRules) count as closing rules: in force only while routes are closed.
+  const sourceRoutes = policy.routes === "open" ? [] : (policy.routeRules ?? []).map((r) => (closing.has(r) ? r : markClosing({ ...r })));
+  const own = [...policy.rules.filter((r) => !closing.has(r)), ...(policy.network === false ? noNetworkRules(policy) : []), ...sourceRoutes];
   const rules = policy.routes === "open" ? own : [...own, ...closingRules(policy, own)];
   const unchanged = rules.length === policy.rules.length && rules.every((r, i) => r === policy.rules[i]);
   const result = unchanged ? policy : { ...policy, rules };

@@ -27,6 +27,7 @@ import { abisWithSyscall, knownSyscallNames, syscallNumber } from "../abi/tables
 import { SyscageError, didYouMean, editDistance, suggest, type ErrorCode , withContext } from "../errors.js";
 import { getGroup, expandItem, parseGroup, systemdSyscallNames } from "./groups.js";
 import { parseIni } from "./ini.js";
+import { DIRECTIVE_KEYS, UnitDirectives, type DirectiveFilter } from "./unit-directives.js";
 import {
   ACTION_RANK,
   ALLOW,
@@ -384,13 +385,16 @@ export interface UnitProperty {
   readonly where: string;
 }
 
-/** The properties {@link unitPolicy} understands. */
+/** The SystemCall* properties {@link unitPolicy} understands. */
 export const UNIT_SYSCALL_PROPERTIES: readonly string[] = Object.freeze([
   "SystemCallFilter",
   "SystemCallErrorNumber",
   "SystemCallArchitectures",
   "SystemCallLog",
 ]);
+
+/** Every property {@link unitPolicy} understands: the SystemCall* ones and the directives that install filters of their own (unit-directives.ts). */
+export const UNIT_PROPERTIES: readonly string[] = Object.freeze([...UNIT_SYSCALL_PROPERTIES, ...DIRECTIVE_KEYS]);
 
 /** Options of {@link unitPolicy}. */
 export interface UnitPolicyOptions {
@@ -487,6 +491,7 @@ export function buildUnitPolicy(props: readonly UnitProperty[], opts: UnitPolicy
   const archs = new ArchitectureSet();
   let negative: { value: NegativeAction; where: string; text: string } | undefined;
   const warnings: string[] = [];
+  const directives = new UnitDirectives();
 
   for (const p of props) {
     switch (p.key) {
@@ -505,16 +510,20 @@ export function buildUnitPolicy(props: readonly UnitProperty[], opts: UnitPolicy
         break;
       }
       default: {
-        const s = suggest(p.key, UNIT_SYSCALL_PROPERTIES);
+        if (UnitDirectives.isDirective(p.key)) {
+          directives.assign(p);
+          break;
+        }
+        const s = suggest(p.key, UNIT_PROPERTIES);
         throw new SyscageError(
           "UNKNOWN_PROPERTY",
-          `${p.where}: unknown property ${p.key}=.${didYouMean(s)} syscage reads ${UNIT_SYSCALL_PROPERTIES.map((k) => `${k}=`).join(", ")}`,
+          `${p.where}: unknown property ${p.key}=.${didYouMean(s)} syscage reads ${UNIT_PROPERTIES.map((k) => `${k}=`).join(", ")}`,
           s,
         );
       }
     }
   }
-  warnings.push(...filter.warnings, ...log.warnings);
+  warnings.push(...filter.warnings, ...log.warnings, ...directives.warnings);
 
   // Architectures.
   const { kept, blocked } = restrictArchitectures(local, archs);
@@ -558,7 +567,36 @@ export function buildUnitPolicy(props: readonly UnitProperty[], opts: UnitPolicy
         }
       : { action: KILL_PROCESS, origin: "architecture not covered (this host cannot run it): KILL_PROCESS" };
 
-  return { policy: { rules, default: dflt, unknown, badArch, abis: kept, flags: [] }, warnings };
+  // The directives' filters (loaded before SystemCallFilter=, which is the newest).
+  const routeRules = stackDirectives(rules, dflt, directives.filters(kept));
+
+  return { policy: { rules, default: dflt, unknown, badArch, abis: kept, flags: [], ...(routeRules.length > 0 ? { routeRules } : {}) }, warnings };
+}
+
+/**
+ * Add the directives' filters (oldest first, each default ALLOW) to the
+ * rules of the SystemCallFilter=/SystemCallLog= stack, so that the one
+ * policy decides every call as the kernel decides the stacked filters: the
+ * lowest action value wins, and on a tie the newest filter's. The policy's
+ * own order does the same (the most restrictive kind wins, between rules of
+ * one kind the first): for every syscall a directive tests, the SystemCall*
+ * decision comes first as an unconditional rule (made explicit where it is
+ * the default), then the directives' rules, newest filter first. Returns the
+ * route rules, newest first.
+ */
+function stackDirectives(rules: Rule[], dflt: OriginAction, filters: readonly DirectiveFilter[]): Rule[] {
+  if (filters.length === 0) return [];
+  const newestFirst = [...filters].reverse();
+  const tested = new Set(newestFirst.flatMap((f) => [...f.rules, ...f.routeRules].map((r) => r.syscall)));
+  const ruled = new Set(rules.map((r) => r.syscall));
+  // With an ALLOW default there is nothing to make explicit: ALLOW never beats a directive's rule.
+  if (dflt.action.kind !== "ALLOW") {
+    for (const name of tested) {
+      if (!ruled.has(name)) rules.push({ syscall: name, action: dflt.action, conditions: [], origin: `${dflt.origin} (SystemCallFilter=, the newest filter, decides first)` });
+    }
+  }
+  for (const f of newestFirst) rules.push(...f.rules);
+  return newestFirst.flatMap((f) => f.routeRules);
 }
 
 function buildFilterView(
@@ -644,23 +682,39 @@ export function unitPolicy(props: readonly UnitProperty[], opts: UnitPolicyOptio
 // ---- unit files ------------------------------------------------------------------
 
 /**
- * `[Service]` keys that make systemd install seccomp filters of their own,
- * which syscage does not model: a unit using them is more restricted under
- * systemd than the policy syscage builds.
+ * `[Service]` sandboxing keys that are not seccomp filters (mount
+ * namespaces, capabilities, BPF programs…): syscage does not model them, and
+ * says so, because the real service is more confined than the policy.
  */
-export const UNMODELLED_SECCOMP_KEYS: readonly string[] = Object.freeze([
-  "RestrictAddressFamilies",
-  "MemoryDenyWriteExecute",
-  "RestrictRealtime",
-  "RestrictSUIDSGID",
-  "RestrictNamespaces",
-  "ProtectKernelTunables",
-  "ProtectKernelModules",
-  "ProtectKernelLogs",
-  "ProtectClock",
-  "ProtectHostname",
-  "PrivateDevices",
-  "LockPersonality",
+export const UNMODELLED_SANDBOX_KEYS: readonly string[] = Object.freeze([
+  "ProtectSystem",
+  "ProtectHome",
+  "PrivateTmp",
+  "PrivateNetwork",
+  "PrivateUsers",
+  "PrivateIPC",
+  "PrivateMounts",
+  "ProtectProc",
+  "ProcSubset",
+  "ProtectControlGroups",
+  "ReadOnlyPaths",
+  "ReadWritePaths",
+  "InaccessiblePaths",
+  "ExecPaths",
+  "NoExecPaths",
+  "TemporaryFileSystem",
+  "BindPaths",
+  "BindReadOnlyPaths",
+  "CapabilityBoundingSet",
+  "AmbientCapabilities",
+  "RestrictFileSystems",
+  "SocketBindAllow",
+  "SocketBindDeny",
+  "IPAddressAllow",
+  "IPAddressDeny",
+  "RestrictNetworkInterfaces",
+  "DevicePolicy",
+  "DeviceAllow",
 ]);
 
 /** The syscall properties of a unit file, and notes about what was left out. */
@@ -684,29 +738,36 @@ export function parseUnitFile(text: string, source: string): UnitFileSettings {
   const ini = parseIni(text, source);
   const properties: UnitProperty[] = [];
   const warnings: string[] = [];
+  const unmodelled: string[] = [];
   for (const a of ini.assignments) {
-    const ours = UNIT_SYSCALL_PROPERTIES.includes(a.key);
+    const ours = UNIT_PROPERTIES.includes(a.key);
     if (a.section !== "Service") {
       if (ours) warnings.push(`${a.where}: ${a.key}= in [${a.section}] is ignored; syscage reads it from [Service] only`);
       continue;
     }
     if (ours) properties.push({ key: a.key, value: a.value, where: a.where });
-    else if (UNMODELLED_SECCOMP_KEYS.includes(a.key)) {
-      warnings.push(`${a.where}: ${a.key}= also installs a seccomp filter under systemd; syscage does not model it, so the policy allows more than the real service`);
+    else if (UNMODELLED_SANDBOX_KEYS.includes(a.key)) {
+      unmodelled.push(`${a.key}= (${a.where})`);
     } else if (looksLikeSeccompKey(a.key)) {
       // systemd ignores an unknown key with a warning in the journal, and the service runs unfiltered.
-      const near = suggest(a.key, [...UNIT_SYSCALL_PROPERTIES, ...UNMODELLED_SECCOMP_KEYS]);
+      const near = suggest(a.key, [...UNIT_PROPERTIES, ...UNMODELLED_SANDBOX_KEYS]);
       throw new SyscageError(
         "UNKNOWN_PROPERTY",
-        `${a.where}: unknown key ${a.key}= in [Service].${didYouMean(near)} systemd would ignore it and run the service without that filter; syscage reads ${UNIT_SYSCALL_PROPERTIES.map((k) => `${k}=`).join(", ")}`,
+        `${a.where}: unknown key ${a.key}= in [Service].${didYouMean(near)} systemd would ignore it and run the service without that filter; syscage reads ${UNIT_PROPERTIES.map((k) => `${k}=`).join(", ")}`,
         near,
       );
     }
   }
+  if (unmodelled.length > 0) {
+    warnings.push(
+      `${source}: ${unmodelled.join(", ")} confine the service by other means than seccomp (namespaces, mounts, capabilities, BPF); syscage's policy is the seccomp part only, and syscage run --unit does not apply them (for files and ports, use run's Landlock options: --allow-read, --allow-write, --allow-connect, --allow-bind…)`,
+    );
+  }
   if (!ini.sections.some((s) => s.name === "Service")) {
     warnings.push(`${source}: no [Service] section; the unit sets no syscall filter`);
   } else if (!properties.some((p) => p.key === "SystemCallFilter")) {
-    warnings.push(`${source}: the unit sets no SystemCallFilter=: like systemd, syscage's policy for it allows every syscall`);
+    const others = [...new Set(properties.filter((p) => DIRECTIVE_KEYS.includes(p.key)).map((p) => `${p.key}=`))];
+    warnings.push(`${source}: the unit sets no SystemCallFilter=: like systemd, syscage's policy for it allows every syscall${others.length > 0 ? ` that ${others.join(", ")} do not restrict` : ""}`);
   }
   return { properties, warnings };
 }
@@ -719,7 +780,7 @@ export function parseUnitFile(text: string, source: string): UnitFileSettings {
 function looksLikeSeccompKey(key: string): boolean {
   const k = key.toLowerCase();
   if (k.startsWith("systemcall")) return true;
-  return [...UNIT_SYSCALL_PROPERTIES, ...UNMODELLED_SECCOMP_KEYS].some((known) => editDistance(k, known.toLowerCase()) <= 2);
+  return [...UNIT_PROPERTIES, ...UNMODELLED_SANDBOX_KEYS].some((known) => editDistance(k, known.toLowerCase()) <= 2);
 }
 
 /** Re-exported for callers that read `.nspawn` files next to unit files. */
