@@ -111,10 +111,14 @@ describe("loadPolicy: sources", () => {
   });
 
   test("--unit FILE reads [Service]; -p applies after the file", () => {
-    const u = file("app.service", "[Service]\nExecStart=/bin/true\nSystemCallFilter=~mkdir\nProtectClock=yes\n");
+    const u = file("app.service", "[Service]\nExecStart=/bin/true\nSystemCallFilter=~mkdir\nProtectClock=yes\nPrivateTmp=yes\n");
     const fromFile = load("--arch", "x86_64", "--unit", u);
-    assert.deepEqual(fromFile.policy, unitPolicy([{ key: "SystemCallFilter", value: "~mkdir", where: `${u}:3` }], { abis: ["x86_64"] }));
-    assert.ok(fromFile.warnings.some((w) => w.includes("ProtectClock=")));
+    assert.deepEqual(
+      fromFile.policy,
+      unitPolicy([{ key: "SystemCallFilter", value: "~mkdir", where: `${u}:3` }, { key: "ProtectClock", value: "yes", where: `${u}:4` }], { abis: ["x86_64"] }),
+    );
+    assert.equal(act(fromFile.policy, "settimeofday"), "ERRNO(EPERM)", "ProtectClock= is read");
+    assert.ok(fromFile.warnings.some((w) => w.includes("PrivateTmp=") && w.includes("other means than seccomp")), fromFile.warnings.join("\n"));
     const reset = load("--arch", "x86_64", "--unit", u, "-p", "SystemCallFilter=", "-p", "SystemCallFilter=read");
     assert.equal(act(reset.policy, "mkdir"), "KILL_PROCESS", "the reset made it an allow list");
     assert.equal(reset.source, `${u} + -p`);
@@ -145,7 +149,8 @@ describe("loadPolicy: combinations that are errors", () => {
 
   test("-p needs KEY=VALUE; unknown properties and bad values name the option", () => {
     usageError(["-p", "SystemCallFilter"], "-p SystemCallFilter", "KEY=VALUE");
-    usageError(["-p", "ProtectClock=yes"], "-p ProtectClock=yes", "unknown property ProtectClock=");
+    usageError(["-p", "ProtectClok=yes"], "-p ProtectClok=yes", "unknown property ProtectClok=", "ProtectClock");
+    usageError(["-p", "ProtectClock=maybe"], "-p ProtectClock=maybe", "not a boolean");
     usageError(["-p", "SystemCallFilter=mkdri"], "-p SystemCallFilter=mkdri", "mkdir");
   });
 

@@ -373,11 +373,12 @@ describe("unit files", () => {
     "SystemCallFilter=~mkdir:EACCES",
     "SystemCallErrorNumber=EPERM",
     "RestrictNamespaces=yes",
+    "ProtectSystem=strict",
     "[Install]",
     "WantedBy=multi-user.target",
   ].join("\n");
 
-  test("[Service] syscall properties in order; other keys skipped; unmodelled seccomp keys warn", () => {
+  test("[Service] syscall properties and directives in order; other keys skipped; non-seccomp sandboxing keys warn", () => {
     const u = parseUnitFile(UNIT, "app.service");
     assert.deepEqual(
       u.properties.map((p) => `${p.key}=${p.value} @${p.where}`),
@@ -385,10 +386,11 @@ describe("unit files", () => {
         "SystemCallFilter=@system-service @app.service:7",
         "SystemCallFilter=~mkdir:EACCES @app.service:8",
         "SystemCallErrorNumber=EPERM @app.service:9",
+        "RestrictNamespaces=yes @app.service:10",
       ],
     );
     assert.equal(u.warnings.length, 2, u.warnings.join("\n"));
-    assert.ok(u.warnings.some((w) => w.startsWith("app.service:10: RestrictNamespaces=")));
+    assert.ok(u.warnings.some((w) => w.startsWith("app.service: ProtectSystem= (app.service:11) confine the service by other means than seccomp")));
     assert.ok(u.warnings.some((w) => w.startsWith("app.service:3: SystemCallFilter= in [Unit]")));
     const p = unitPolicy(u.properties, { abis: X86_64_HOST });
     assert.equal(call(p, "mkdir").origin, "SystemCallFilter=~mkdir:EACCES (app.service:8)");
