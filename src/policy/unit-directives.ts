@@ -461,6 +461,8 @@ class FilterBuilder {
       }
       rules.push(...this.rule("creat", EPERM, [masked(1, bit)], o("creat")));
     }
+    // openat2() takes its flags and mode in struct open_how, which no filter reads: systemd returns ENOSYS, so libc falls back to openat().
+    rules.push(...this.rule("openat2", ENOSYS, [], `${origin}: openat2() hides its mode in struct open_how: ENOSYS, so libc falls back to openat()`));
     return { key: "RestrictSUIDSGID", rules, routeRules: [] };
   }
 
