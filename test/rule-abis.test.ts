@@ -11,11 +11,13 @@ import { merge } from "../src/analyze/relations.js";
 import { interpret } from "../src/bpf/index.js";
 import { compile } from "../src/compile/index.js";
 import { policyToOci } from "../src/export/oci.js";
+import { toJson } from "../src/export/json.js";
 import { formatPolicyJson } from "../src/export/policy-json.js";
 import { policyToSystemd } from "../src/export/systemd.js";
 import { decide } from "../src/policy/evaluate.js";
 import { parsePolicyJson } from "../src/policy/json.js";
 import { definePolicy, type Policy } from "../src/policy/model.js";
+import { parseProfile } from "../src/policy/oci.js";
 
 const X86: AbiName[] = ["x86_64", "x86", "x32"];
 const EPERM = 0x00050001;
@@ -72,14 +74,28 @@ describe("rules limited to some ABIs", () => {
     assert.throws(() => definePolicy({ default: "ALLOW", rules: [{ syscall: "mmap", action: "ALLOW", abis: ["sparc"] }] }), /rules\[0\]\.abis: unknown ABI "sparc"/);
   });
 
-  test("Docker's profile limits the rule with includes.arches; OCI's cannot and warns", () => {
-    const docker = policyToOci(policy, "docker");
-    const old = docker.seccomp.syscalls.find((s) => s.comment === "old_mmap");
-    assert.deepEqual(old?.includes, { arches: ["386"] });
-    assert.deepEqual(docker.seccomp.syscalls.find((s) => s.comment === "W|X")?.includes, { arches: ["amd64", "amd64p32"] });
-    const oci = policyToOci(policy, "oci");
-    assert.equal(oci.seccomp.syscalls.length, 0);
-    assert.ok(oci.warnings.some((w) => /old_mmap.*applies on x86 only.*left out.*--to docker/.test(w)), oci.warnings.join("\n"));
+  test("no profile can limit a rule to some ABIs (includes.arches names the host): left out with a warning, refused on read-back", () => {
+    for (const format of ["oci", "docker"] as const) {
+      const r = policyToOci(policy, format);
+      assert.equal(r.seccomp.syscalls.length, 0, format);
+      assert.ok(r.warnings.some((w) => /old_mmap.*applies on x86 only, which a profile cannot say.*left out.*--arch/.test(w)), r.warnings.join("\n"));
+    }
+    // Rules that differ only in their ABIs and together cover every ABI are one rule in a profile.
+    const split = definePolicy({
+      abis: X86,
+      default: "ALLOW",
+      unknown: "ALLOW",
+      rules: [
+        { syscall: "socket", action: "ERRNO(EAFNOSUPPORT)", abis: ["x86_64", "x32"], conditions: [{ arg: 0, op: "GT", value: 1 }], origin: "a" },
+        { syscall: "socket", action: "ERRNO(EAFNOSUPPORT)", abis: ["x86"], conditions: [{ arg: 0, op: "GT", value: 1 }], origin: "b" },
+      ],
+    });
+    const joined = policyToOci(split, "oci");
+    assert.ok(joined.seccomp.syscalls.some((e) => e.names.join() === "socket"));
+    assert.ok(!joined.warnings.some((w) => /applies on/.test(w)), joined.warnings.join("\n"));
+    // Read back, the profile decides as the policy on every ABI.
+    const back = parseProfile(toJson(joined.seccomp), "p.json", { hostArch: "x86_64" }).policy;
+    for (const abi of X86) for (const af of [1n, 2n]) assert.equal(decide(back, call(abi, "socket", [af])).ret >>> 0, decide(split, call(abi, "socket", [af])).ret >>> 0, `${abi} socket(${af})`);
   });
 
   test("systemd's filter cannot limit a rule to some ABIs: refused, or the stricter side with --approximate", () => {

@@ -295,7 +295,6 @@ describe("unit directives under syscage run (real kernel)", () => {
       assert.equal(r.status, 0, `${prop}: ${r.stderr}`);
       return r.stdout.trim().split("\n");
     };
-    void spawnCli;
     const nr = (name: string): number => syscallNumber("x86_64", name)!;
     // socket(AF_INET) → EAFNOSUPPORT, socket(AF_UNIX) works.
     assert.deepEqual(run("RestrictAddressFamilies=AF_UNIX", `native:${nr("socket")}:2,1,0`, `native:${nr("socket")}:1,1,0`).map((l) => l.replace(/^ok.*/, "ok")), ["err 97", "ok"]);
@@ -309,5 +308,20 @@ describe("unit directives under syscage run (real kernel)", () => {
     assert.deepEqual(run("RestrictRealtime=yes", `native:${nr("sched_setscheduler")}:0,1,0`, `native:${nr("sched_setscheduler")}:0,0,0`), ["err 1", "err 22"]);
     // chmod(u+s) → EPERM; a plain chmod reaches the kernel (EFAULT: NULL path).
     assert.deepEqual(run("RestrictSUIDSGID=yes", `native:${nr("chmod")}:0,0x9ed`, `native:${nr("chmod")}:0,0x1ed`), ["err 1", "err 14"]);
+  });
+});
+
+describe("unit directives: convert", () => {
+  test("--to oci for x86_64 and x32 is exact; with x86 too the per-ABI rules cannot be said, and the export is refused naming --arch", () => {
+    const unit = ["-p", "SystemCallFilter=@system-service", "-p", "RestrictAddressFamilies=AF_UNIX AF_INET", "-p", "MemoryDenyWriteExecute=yes", "-p", "RestrictNamespaces=~user"];
+    const ok = spawnCli(["convert", ...unit, "--arch", "x86_64,x32", "--to", "oci"], { cwd: REPO });
+    assert.equal(ok.status, 0, ok.stderr);
+    const doc = JSON.parse(ok.stdout) as { syscalls: { names: string[]; errnoRet?: number }[] };
+    assert.ok(doc.syscalls.some((s) => s.names.includes("socket") && s.errnoRet === 97), "RestrictAddressFamilies= is in the profile");
+    assert.ok(doc.syscalls.some((s) => s.names.includes("mprotect") && s.errnoRet === 1), "MemoryDenyWriteExecute= is in the profile");
+    const all = spawnCli(["convert", ...unit, "--arch", "x86_64,x86,x32", "--to", "oci"], { cwd: REPO });
+    assert.equal(all.status, 1);
+    assert.match(all.stderr, /mmap\(\) \(its arguments are behind a pointer here\): EPERM\): applies on x86 only, which a profile cannot say/);
+    assert.match(all.stderr, /cannot export to oci: read back.*more permissively.*an export for fewer ABIs \(--arch\) may be exact/);
   });
 });

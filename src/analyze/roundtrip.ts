@@ -13,7 +13,7 @@ import { yamlModule } from "../deps.js";
 import { SyscageError } from "../errors.js";
 import type { ExportFormat } from "../export/formats.js";
 import { parsePolicyJson } from "../policy/json.js";
-import type { Policy } from "../policy/model.js";
+import { limitsAbis, type Policy } from "../policy/model.js";
 import { parseProfile } from "../policy/oci.js";
 import { buildUnitPolicy, parseUnitFile } from "../policy/systemd-unit.js";
 import { diffPolicies, type SyscallDifference } from "./diff.js";
@@ -85,8 +85,10 @@ export function checkExport(source: Policy, format: ExportFormat, text: string, 
     }
     throw new SyscageError("EXPORT_DIFFERS", `cannot export to ${format} even approximately: read back, it allows more than the policy on ${looser.length} call(s): ${show(looser)}`);
   }
+  // Rules limited to some ABIs have no profile form: for fewer ABIs they may cover all of them.
+  const perAbi = source.rules.some((r) => limitsAbis(r, source)) ? `; rules limited to some ABIs (${[...new Set(source.rules.filter((r) => limitsAbis(r, source)).map((r) => r.syscall))].join(", ")}) were left out, so an export for fewer ABIs (--arch) may be exact` : "";
   throw new SyscageError(
     "EXPORT_DIFFERS",
-    `cannot export to ${format}: read back, the ${format} text decides ${all.length} call(s) otherwise than the policy (${looser.length} of them more permissively): ${show(looser.length > 0 ? looser : all)}. ${looser.length === 0 ? "Pass --approximate to accept an export that is only stricter" : "Choose another format"}`,
+    `cannot export to ${format}: read back, the ${format} text decides ${all.length} call(s) otherwise than the policy (${looser.length} of them more permissively): ${show(looser.length > 0 ? looser : all)}. ${looser.length === 0 ? "Pass --approximate to accept an export that is only stricter" : "Choose another format"}${perAbi}`,
   );
 }

@@ -51,8 +51,6 @@ export interface OciSyscall {
   readonly errnoRet?: number;
   readonly args?: OciArg[];
   readonly comment?: string;
-  /** Docker's form only: the rule applies on these architectures (moby's names). */
-  readonly includes?: { readonly arches: string[] };
 }
 
 /** An OCI `linux.seccomp` object (Docker's `archMap` form when exported as docker). */
@@ -297,11 +295,33 @@ function profileWarnings(p: Policy, format: string): string[] {
 }
 
 /** Rules to export: those whose action differs from the default (an error if dropping one would change a decision). */
-function exportedRules(p: Policy, format: string): { rule: Rule; index: number }[] {
+function exportedRules(p: Policy, format: string, warnings: string[]): { rule: Rule; index: number }[] {
   const out: { rule: Rule; index: number }[] = [];
   const abi0 = p.abis[0]!;
   const defRet = actionRet(p.default.action, abi0);
+  // An unconditional rule with the default's action decides every call of its syscall that no stricter (or
+  // earlier same-kind) rule takes: left out together with the rules it makes dead, the default says the same.
+  const defaulted = new Map<string, { rank: number; index: number }>();
   p.rules.forEach((r, i) => {
+    if (r.conditions.length > 0 || limitsAbis(r, p) || actionRet(r.action, abi0) !== defRet) return;
+    const rank = ACTION_RANK[r.action.kind];
+    const have = defaulted.get(r.syscall);
+    if (have === undefined || rank < have.rank) defaulted.set(r.syscall, { rank, index: i });
+  });
+  const dead = (r: Rule, i: number): boolean => {
+    const d = defaulted.get(r.syscall);
+    if (d === undefined) return false;
+    const rank = ACTION_RANK[r.action.kind];
+    return rank > d.rank || (rank === d.rank && i >= d.index);
+  };
+  p.rules.forEach((r, i) => {
+    // A rule limited to some ABIs: no profile format can say so (Docker's includes.arches names the host's
+    // architecture, not the calling ABI), so the rule is left out, and the read-back decides whether that is exact.
+    if (limitsAbis(r, p)) {
+      warnings.push(`${ruleLabel(r, i)}: applies on ${ruleAbis(r, p).join(", ") || "none of the ABIs"} only, which a profile cannot say (includes.arches names the host, not the calling ABI); left out (export for fewer ABIs with --arch, where the rule then covers them all)`);
+      return;
+    }
+    if (dead(r, i)) return;
     if (actionRet(r.action, abi0) !== defRet) {
       out.push({ rule: r, index: i });
       return;
@@ -310,6 +330,8 @@ function exportedRules(p: Policy, format: string): { rule: Rule; index: number }
     const weaker = p.rules.find(
       (o, j) =>
         o.syscall === r.syscall &&
+        !dead(o, j) &&
+        !limitsAbis(o, p) &&
         (ACTION_RANK[o.action.kind] > ACTION_RANK[r.action.kind] || (o.action.kind === r.action.kind && j > i && actionRet(o.action, abi0) !== defRet)),
     );
     if (weaker !== undefined) {
@@ -397,14 +419,53 @@ function liveRules(rules: readonly { rule: Rule; index: number }[], abi0: AbiNam
 }
 
 /** The OCI / Docker object of a policy (see the module doc). */
+/**
+ * The policy with rules that differ only in their ABIs (Rule.abis) joined
+ * where together they cover every ABI that has the syscall: a unit's
+ * RestrictAddressFamilies= rules on x86_64 and x32 and their closed route on
+ * x86 are one rule for a profile. Only where no rule of the syscall between
+ * them has the same kind and another action (whose order against them would
+ * matter).
+ */
+function joinAbiSplits(p: Policy): Policy {
+  if (!p.rules.some((r) => limitsAbis(r, p))) return p;
+  const rules: (Rule | null)[] = [...p.rules];
+  const same = (a: Rule, b: Rule): boolean =>
+    a.syscall === b.syscall && formatPolicyAction(a.action) === formatPolicyAction(b.action) && JSON.stringify(a.conditions, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)) === JSON.stringify(b.conditions, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+  for (let i = 0; i < rules.length; i++) {
+    const r = rules[i];
+    if (r === null || r === undefined || !limitsAbis(r, p)) continue;
+    const abis = new Set(ruleAbis(r, p));
+    const joined: number[] = [];
+    for (let j = i + 1; j < rules.length; j++) {
+      const o = rules[j];
+      if (o === null || o === undefined || o.syscall !== r.syscall) continue;
+      if (same(o, r) && o.abis !== undefined) {
+        ruleAbis(o, p).forEach((a) => abis.add(a));
+        joined.push(j);
+      } else if (o.action.kind === r.action.kind && formatPolicyAction(o.action) !== formatPolicyAction(r.action)) break;
+    }
+    const all = p.abis.filter((a) => abisWithSyscall(r.syscall).includes(a));
+    if (joined.length === 0 || !all.every((a) => abis.has(a))) continue;
+    const { abis: _limited, ...whole } = r;
+    void _limited;
+    rules[i] = whole;
+    for (const j of joined) rules[j] = null;
+  }
+  // Already with its routes: "open" keeps a later withRoutes from adding them again.
+  const { routeRules: _routes, ...rest } = p;
+  void _routes;
+  return { ...rest, routes: "open", rules: rules.filter((r): r is Rule => r !== null) };
+}
+
 export function policyToOci(given: Policy, format: "oci" | "docker" | "spo" = "oci"): { seccomp: OciSeccomp; warnings: string[] } {
-  const p = withRoutes(given);
+  const p = joinAbiSplits(withRoutes(given));
   const warnings = profileWarnings(p, format);
   const def = ociAction(p.default.action, p.abis, format, `default action ${formatPolicyAction(p.default.action)}`);
   const syscalls: OciSyscall[] = [];
   const open: string[] = [];
   let lastKey = "";
-  const chosen = liveRules(exportedRules(p, format), p.abis[0]!);
+  const chosen = liveRules(exportedRules(p, format, warnings), p.abis[0]!);
   // Each syscall with an unconditional rule that conditional rules override: the unconditional rule said on their complement, first.
   const bySyscall = new Map<string, { rule: Rule; index: number }[]>();
   for (const x of chosen) bySyscall.set(x.rule.syscall, [...(bySyscall.get(x.rule.syscall) ?? []), x]);
@@ -422,18 +483,12 @@ export function policyToOci(given: Policy, format: "oci" | "docker" | "spo" = "o
     ordered = at < 0 ? [...ordered, ...entries] : [...ordered.slice(0, at), ...entries, ...ordered.slice(at)];
   }
   for (const { rule: r, index: i } of ordered) {
-    // A rule limited to some ABIs: Docker's profile says so (includes.arches); an OCI profile cannot, and the rule is left out.
-    const arches = limitsAbis(r, p) ? ruleAbis(r, p).map((a) => getAbi(a).goName ?? a) : undefined;
-    if (arches !== undefined && format !== "docker") {
-      warnings.push(`${ruleLabel(r, i)}: applies on ${ruleAbis(r, p).join(", ") || "none of the ABIs"} only, which a ${format === "spo" ? "SeccompProfile" : "runtime-spec seccomp object"} cannot say; left out, so the profile does not give ${r.syscall} ${formatPolicyAction(r.action)} there (--to docker keeps the rule, with includes.arches)`);
-      continue;
-    }
     const a = ociAction(r.action, p.abis, format, ruleLabel(r, i));
     const x = exportRule(p, r);
     if (x.open !== undefined) open.push(x.open);
     for (const conditions of x.alternatives) {
       const args = ociArgs(r, conditions, i, format);
-      const key = `${a.action}|${a.errnoRet ?? ""}|${argsKey(args)}|${r.origin}|${arches?.join() ?? ""}`;
+      const key = `${a.action}|${a.errnoRet ?? ""}|${argsKey(args)}|${r.origin}`;
       const prev = syscalls[syscalls.length - 1];
       if (prev !== undefined && key === lastKey && !prev.names.includes(r.syscall)) {
         prev.names.push(r.syscall);
@@ -446,7 +501,6 @@ export function policyToOci(given: Policy, format: "oci" | "docker" | "spo" = "o
         ...(a.errnoRet !== undefined ? { errnoRet: a.errnoRet } : {}),
         ...(args.length > 0 ? { args } : {}),
         ...(format === "docker" ? { comment: r.origin } : {}),
-        ...(arches !== undefined ? { includes: { arches } } : {}),
       });
     }
   }

@@ -577,26 +577,23 @@ export function buildUnitPolicy(props: readonly UnitProperty[], opts: UnitPolicy
  * Add the directives' filters (oldest first, each default ALLOW) to the
  * rules of the SystemCallFilter=/SystemCallLog= stack, so that the one
  * policy decides every call as the kernel decides the stacked filters: the
- * lowest action value wins, and on a tie the newest filter's. The policy's
- * own order does the same (the most restrictive kind wins, between rules of
- * one kind the first): for every syscall a directive tests, the SystemCall*
- * decision comes first as an unconditional rule (made explicit where it is
- * the default), then the directives' rules, newest filter first. Returns the
- * route rules, newest first.
+ * lowest action value wins, and on a tie the newest filter's, which is
+ * SystemCallFilter='s. A directive's rule can only change a call whose
+ * SystemCall* decision is less restrictive than the rule's action (ALLOW,
+ * LOG); where that decision is as restrictive or more (its errno, KILL), the
+ * stack keeps it, so the rule is left out. The rules that stay follow the
+ * SystemCall* ones, newest filter first, and the policy's own semantics (most
+ * restrictive kind wins, the first of a kind) give exactly the stack's
+ * answer. Returns the route rules (newest first), left out the same way.
  */
 function stackDirectives(rules: Rule[], dflt: OriginAction, filters: readonly DirectiveFilter[]): Rule[] {
   if (filters.length === 0) return [];
+  const base = new Map<string, Action>();
+  for (const r of rules) if (r.conditions.length === 0 && !base.has(r.syscall)) base.set(r.syscall, r.action);
+  const matters = (r: Rule): boolean => ACTION_RANK[(base.get(r.syscall) ?? dflt.action).kind] > ACTION_RANK[r.action.kind];
   const newestFirst = [...filters].reverse();
-  const tested = new Set(newestFirst.flatMap((f) => [...f.rules, ...f.routeRules].map((r) => r.syscall)));
-  const ruled = new Set(rules.map((r) => r.syscall));
-  // With an ALLOW default there is nothing to make explicit: ALLOW never beats a directive's rule.
-  if (dflt.action.kind !== "ALLOW") {
-    for (const name of tested) {
-      if (!ruled.has(name)) rules.push({ syscall: name, action: dflt.action, conditions: [], origin: `${dflt.origin} (SystemCallFilter=, the newest filter, decides first)` });
-    }
-  }
-  for (const f of newestFirst) rules.push(...f.rules);
-  return newestFirst.flatMap((f) => f.routeRules);
+  for (const f of newestFirst) rules.push(...f.rules.filter(matters));
+  return newestFirst.flatMap((f) => f.routeRules.filter(matters));
 }
 
 function buildFilterView(
