@@ -324,4 +324,19 @@ describe("unit directives: convert", () => {
     assert.match(all.stderr, /mmap\(\) \(its arguments are behind a pointer here\): EPERM\): applies on x86 only, which a profile cannot say/);
     assert.match(all.stderr, /cannot export to oci: read back.*more permissively.*an export for fewer ABIs \(--arch\) may be exact/);
   });
+
+  test("--to systemd writes the directives back as directives (the state after every line), read back equal", () => {
+    const r = spawnCli(
+      ["convert", "-p", "SystemCallFilter=~mkdir", "-p", "RestrictAddressFamilies=~AF_PACKET AF_NETLINK", "-p", "RestrictAddressFamilies=AF_PACKET", "-p", "RestrictNamespaces=~user", "-p", "RestrictNamespaces=~net", "-p", "Personality=x86", "-p", "LockPersonality=yes", "-p", "ProtectClock=yes", "-p", "ProtectHostname=no", "--to", "systemd"],
+      { cwd: REPO },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stdout.trim().split("\n");
+    // The closed io_uring route is written too (systemd leaves it open).
+    assert.match(lines[0], /^SystemCallFilter=~mkdir io_uring_setup:EPERM\b/);
+    // The deny list loses AF_PACKET to the later allow word (systemd removes it): only AF_NETLINK is left denied.
+    assert.ok(lines.includes("RestrictAddressFamilies=~AF_NETLINK"), lines.join("\n"));
+    assert.ok(lines.includes("RestrictNamespaces=cgroup ipc mnt pid uts time"), lines.join("\n"));
+    assert.deepEqual(lines.filter((l) => /^(Personality|LockPersonality|ProtectClock|ProtectHostname)=/.test(l)), ["ProtectClock=yes", "Personality=x86", "LockPersonality=yes"]);
+  });
 });

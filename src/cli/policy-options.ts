@@ -54,6 +54,8 @@ export interface LoadedPolicy {
   readonly source: string;
   /** The merged nspawn options when the policy is nspawn's (for capabilities); absent otherwise. */
   readonly nspawn?: NspawnOptions;
+  /** For a unit policy: its SystemCall* part alone and the directives as unit lines (convert --to systemd writes both). */
+  readonly unit?: { readonly systemCallPolicy: Policy; readonly directiveLines: readonly string[] };
 }
 
 /** Where `--capability help` writes; tests pass their own. */
@@ -225,7 +227,7 @@ function loadPolicySource(opts: PolicyOptionValues): LoadedPolicy {
     const built = buildUnitPolicy(props, abis !== undefined ? { abis } : {});
     warnings.push(...built.warnings);
     const source = [...(opts.unit !== undefined ? [opts.unit] : []), ...(given(opts.property) ? ["-p"] : [])].join(" + ");
-    return { policy: built.policy, warnings, source };
+    return { policy: built.policy, warnings, source, unit: { systemCallPolicy: built.systemCallPolicy, directiveLines: built.directiveLines } };
   }
 
   const cli: NspawnOptions = {

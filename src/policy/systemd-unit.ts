@@ -409,6 +409,10 @@ export interface UnitPolicyOptions {
 export interface UnitPolicyResult {
   readonly policy: Policy;
   readonly warnings: readonly string[];
+  /** The SystemCall* properties' policy alone, without the directives' filters. */
+  readonly systemCallPolicy: Policy;
+  /** The directives as unit lines that give the same filters ({@link UnitDirectives.lines}); empty without any. */
+  readonly directiveLines: readonly string[];
 }
 
 /** One stacked filter as name → action, plus what the names without a rule get. */
@@ -567,10 +571,16 @@ export function buildUnitPolicy(props: readonly UnitProperty[], opts: UnitPolicy
         }
       : { action: KILL_PROCESS, origin: "architecture not covered (this host cannot run it): KILL_PROCESS" };
 
+  const systemCallPolicy: Policy = { rules: [...rules], default: dflt, unknown, badArch, abis: kept, flags: [] };
   // The directives' filters (loaded before SystemCallFilter=, which is the newest).
   const routeRules = stackDirectives(rules, dflt, directives.filters(kept));
 
-  return { policy: { rules, default: dflt, unknown, badArch, abis: kept, flags: [], ...(routeRules.length > 0 ? { routeRules } : {}) }, warnings };
+  return {
+    policy: { rules, default: dflt, unknown, badArch, abis: kept, flags: [], ...(routeRules.length > 0 ? { routeRules } : {}) },
+    warnings,
+    systemCallPolicy,
+    directiveLines: directives.lines(),
+  };
 }
 
 /**

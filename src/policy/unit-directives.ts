@@ -252,6 +252,32 @@ export class UnitDirectives {
     return b !== undefined && b.value ? b : undefined;
   }
 
+  /**
+   * The directives as unit lines that give the same filters (the state
+   * after every assignment, in DIRECTIVE_KEYS order): what `convert --to
+   * systemd` writes after the SystemCallFilter= lines.
+   */
+  lines(): string[] {
+    const out: string[] = [];
+    if (this.families.active) {
+      const names = [...(this.families.families ?? [])].sort((x, y) => x - y).map(addressFamilyName);
+      out.push(`RestrictAddressFamilies=${this.families.allowList ? (names.length === 0 ? "none" : names.join(" ")) : `~${names.join(" ")}`}`);
+    }
+    for (const key of DIRECTIVE_KEYS) {
+      if (key === "RestrictAddressFamilies" || key === "Personality") continue;
+      if (key === "RestrictNamespaces") {
+        if (!this.namespaces.active) continue;
+        const kept = NAMESPACE_FLAGS.filter((n) => (this.namespaces.retain! & n.flag) !== 0n).map((n) => n.name);
+        out.push(`RestrictNamespaces=${kept.length === 0 ? "yes" : kept.join(" ")}`);
+        continue;
+      }
+      if (this.on(key) === undefined) continue;
+      if (key === "LockPersonality" && this.personality !== undefined) out.push(`Personality=${this.personality.value}`);
+      out.push(`${key}=yes`);
+    }
+    return out;
+  }
+
   /** Does any directive install a filter? */
   get any(): boolean {
     return this.families.active || this.namespaces.active || DIRECTIVE_KEYS.some((k) => k !== "NoNewPrivileges" && this.on(k) !== undefined);

@@ -41,7 +41,16 @@ function runConvert(opts: ConvertOpts): void {
   if (opts.kubernetes === true && (format === "systemd" || format === "syscage")) throw new SyscageError("BAD_USAGE", `--kubernetes applies to the oci, docker and spo formats, not ${format}`);
   const loaded = loadPolicy(opts);
   for (const w of loaded.warnings) process.stderr.write(`syscage: warning: ${w}\n`);
-  const result = exportPolicy(loaded.policy, format, { comment: `converted by syscage convert from ${loaded.source}`, ...(opts.name !== undefined ? { name: opts.name } : {}), approximate: opts.approximate === true });
+  const exportOpts = { comment: `converted by syscage convert from ${loaded.source}`, ...(opts.name !== undefined ? { name: opts.name } : {}), approximate: opts.approximate === true };
+  // A unit's other directives go back as themselves: SystemCallFilter= lines for its SystemCall* part, then the directives.
+  const directives = format === "systemd" ? (loaded.unit?.directiveLines ?? []) : [];
+  const result =
+    directives.length > 0
+      ? (() => {
+          const r = exportPolicy(loaded.unit!.systemCallPolicy, format, exportOpts);
+          return { ...r, text: `${r.text}${directives.join("\n")}\n` };
+        })()
+      : exportPolicy(loaded.policy, format, exportOpts);
   for (const w of result.warnings) process.stderr.write(`syscage: warning: ${w}\n`);
   // Read back and compared before anything is written: equal, or refused (docs/profiles.md).
   const check = checkExport(loaded.policy, format, result.text, { approximate: opts.approximate === true });
