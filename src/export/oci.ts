@@ -458,7 +458,12 @@ function joinAbiSplits(p: Policy): Policy {
   return { ...rest, routes: "open", rules: rules.filter((r): r is Rule => r !== null) };
 }
 
-export function policyToOci(given: Policy, format: "oci" | "docker" | "spo" = "oci"): { seccomp: OciSeccomp; warnings: string[] } {
+/**
+ * The OCI form of a policy, its warnings, and `decided`: the syscalls the
+ * document decides for every argument (an unconditional entry, or the
+ * complement entries that stand for one); the SPO form needs it.
+ */
+export function policyToOci(given: Policy, format: "oci" | "docker" | "spo" = "oci"): { seccomp: OciSeccomp; warnings: string[]; decided: ReadonlySet<string> } {
   const p = joinAbiSplits(withRoutes(given));
   const warnings = profileWarnings(p, format);
   const def = ociAction(p.default.action, p.abis, format, `default action ${formatPolicyAction(p.default.action)}`);
@@ -520,5 +525,6 @@ export function policyToOci(given: Policy, format: "oci" | "docker" | "spo" = "o
     ...(p.listener?.metadata !== undefined ? { listenerMetadata: p.listener.metadata } : {}),
     syscalls,
   };
-  return { seccomp, warnings };
+  const decided = new Set([...ordered.filter((x) => x.rule.conditions.length === 0).map((x) => x.rule.syscall), ...[...replaced.keys()].map((r) => r.syscall)]);
+  return { seccomp, warnings, decided };
 }

@@ -30,7 +30,7 @@ const INT64_MAX = (1n << 63n) - 1n;
  * syscall), and ENOSYS again when imported by syscage.
  */
 export function policyToSpo(p: Policy, opts: { readonly name?: string } = {}): { doc: unknown; warnings: string[] } {
-  const { seccomp, warnings } = policyToOci(p, "spo");
+  const { seccomp, warnings, decided } = policyToOci(p, "spo");
   for (const a of seccomp.architectures ?? []) {
     if (!SPO_ARCHES.includes(a)) cannot("spo", `architecture ${a}`, `the SeccompProfile CRD accepts only ${SPO_ARCHES.join(", ")}`);
   }
@@ -41,8 +41,10 @@ export function policyToSpo(p: Policy, opts: { readonly name?: string } = {}): {
   let defaultAction = seccomp.defaultAction;
   if (seccomp.defaultErrnoRet !== undefined && seccomp.defaultErrnoRet !== EPERM) {
     if (seccomp.defaultAction === "SCMP_ACT_TRACE") cannot("spo", `default action ${formatPolicyAction(p.default.action)}`, "SPO has no defaultErrnoRet, so the default TRACE data is always EPERM (1)");
-    const unconditional = new Set(p.rules.filter((r) => r.conditions.length === 0).map((r) => r.syscall));
-    const conditional = p.rules.filter((r) => r.conditions.length > 0 && !unconditional.has(r.syscall));
+    // What the OCI document decides, not the policy: it leaves out rules the default already says (and those they make dead).
+    const unconditional = decided;
+    const written = new Set(seccomp.syscalls.flatMap((s) => s.names));
+    const conditional = p.rules.filter((r) => r.conditions.length > 0 && written.has(r.syscall) && !unconditional.has(r.syscall));
     for (const r of conditional) {
       if (r.action.kind === "ERRNO" && actionRet(r.action, p.abis[0]!) === actionRet({ kind: "ERRNO", errno: EPERM }, p.abis[0]!)) {
         cannot(
